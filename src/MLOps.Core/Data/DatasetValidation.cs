@@ -1,0 +1,55 @@
+using MLOps.Core.Workflows;
+
+namespace MLOps.Core.Data;
+
+/// <summary>One failing cell or row: where it is (1-based data row, column), which rule, which value.</summary>
+public sealed record ValidationIssue(long Row, string? Column, string Rule, string? Value, string Message);
+
+/// <summary>Azure ML–style signals for one column, plus simple descriptive figures.</summary>
+public sealed record ColumnSummary
+{
+    public required string Name { get; init; }
+    public required ColumnType Type { get; init; }
+    public long Nulls { get; init; }
+    public long TypeErrors { get; init; }
+    public long OutOfBounds { get; init; }
+    public double NullRate { get; init; }
+    public double TypeErrorRate { get; init; }
+    public double OutOfBoundsRate { get; init; }
+    public double? Min { get; init; }
+    public double? Max { get; init; }
+    public double? Mean { get; init; }
+    public int? DistinctValues { get; init; }
+}
+
+/// <summary>The machine-readable result of validating one dataset against a data contract.</summary>
+public sealed record DatasetValidationReport
+{
+    public required string File { get; init; }
+    public required bool IsValid { get; init; }
+    public long Rows { get; init; }
+    /// <summary>Lowercase hex SHA-256 of the file's bytes, computed while streaming.</summary>
+    public required string Sha256 { get; init; }
+    public long Bytes { get; init; }
+    public IReadOnlyList<string> Header { get; init; } = [];
+    public IReadOnlyList<ColumnSummary> Columns { get; init; } = [];
+    /// <summary>The first issues found (at most the configured number).</summary>
+    public IReadOnlyList<ValidationIssue> Issues { get; init; } = [];
+    /// <summary>All issues found, including those not listed.</summary>
+    public long IssueCount { get; init; }
+    /// <summary>A one-line summary fit for a log or an event.</summary>
+    public string Summary { get; init; } = "";
+}
+
+public sealed record ValidationOptions
+{
+    public int MaxIssues { get; init; } = 100;
+}
+
+/// <summary>Streams a CSV through a data contract. TODO(helper A1): implement with Sep, never loading the file.</summary>
+public static class DatasetValidator
+{
+    public static Task<DatasetValidationReport> ValidateAsync(
+        Stream csv, string fileName, DataContract contract, ValidationOptions? options = null, CancellationToken cancellationToken = default)
+        => throw new NotImplementedException();
+}

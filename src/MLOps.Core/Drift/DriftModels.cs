@@ -1,0 +1,68 @@
+using MLOps.Core.Workflows;
+
+namespace MLOps.Core.Drift;
+
+public enum FeatureKind { Numeric, Categorical }
+
+/// <summary>The values of one feature in a reference or a production window: numeric values (a uniform
+/// sample when large) or category counts. Nulls are counted apart.</summary>
+public sealed record FeatureProfile
+{
+    public required string Name { get; init; }
+    public required FeatureKind Kind { get; init; }
+    public double[] Values { get; init; } = [];
+    public IReadOnlyDictionary<string, long> Counts { get; init; } = new Dictionary<string, long>();
+    public long Nulls { get; init; }
+    public long Rows { get; init; }
+}
+
+/// <summary>Profiles of every feature of a dataset or window.</summary>
+public sealed record DatasetProfile
+{
+    public required IReadOnlyList<FeatureProfile> Features { get; init; }
+    public long Rows { get; init; }
+}
+
+/// <summary>Every drift value computed for one feature, the deciding method and its verdict.</summary>
+public sealed record FeatureDrift
+{
+    public required string Feature { get; init; }
+    public required FeatureKind Kind { get; init; }
+    /// <summary>Name of the deciding method (psi, ks, wasserstein_norm, jensen_shannon, chi_square, z_test).</summary>
+    public required string Method { get; init; }
+    public required double Value { get; init; }
+    public required double Threshold { get; init; }
+    public required bool Drifted { get; init; }
+    /// <summary>All values computed: psi, ks, ks_p_value, wasserstein, wasserstein_norm, jensen_shannon, chi_square, chi_square_p_value, …</summary>
+    public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();
+    public long ReferenceRows { get; init; }
+    public long CurrentRows { get; init; }
+}
+
+public sealed record DriftReport
+{
+    public required IReadOnlyList<FeatureDrift> Features { get; init; }
+    public int DriftedFeatures { get; init; }
+    public bool DatasetDrift { get; init; }
+    public long ReferenceRows { get; init; }
+    public long CurrentRows { get; init; }
+    /// <summary>False when the window had fewer rows than the monitoring spec's minimum: nothing was judged.</summary>
+    public bool Judged { get; init; } = true;
+    public string Summary { get; init; } = "";
+}
+
+/// <summary>Builds profiles from CSV files and from captured rows. TODO(helper B): implement.</summary>
+public static class ProfileBuilder
+{
+    /// <summary>Profiles the contract's feature columns of a CSV (label and id columns excluded).</summary>
+    public static DatasetProfile FromCsv(Stream csv, WorkflowDefinition workflow, int maxValuesPerFeature = 100_000) => throw new NotImplementedException();
+
+    /// <summary>Profiles rows given as column name → invariant-culture text.</summary>
+    public static DatasetProfile FromRows(IEnumerable<IReadOnlyDictionary<string, string?>> rows, WorkflowDefinition workflow, int maxValuesPerFeature = 100_000) => throw new NotImplementedException();
+}
+
+/// <summary>Compares a production window with its reference. TODO(helper B): implement.</summary>
+public static class DriftAnalyzer
+{
+    public static DriftReport Compare(DatasetProfile reference, DatasetProfile current, MonitoringSpec monitoring) => throw new NotImplementedException();
+}

@@ -1,0 +1,29 @@
+using MLOps.Core.Drift;
+
+namespace MLOps.Core.Monitoring;
+
+/// <summary>One scoring request as captured for monitoring: inputs, outputs, which version answered.</summary>
+public sealed record InferenceRecord
+{
+    public required string RequestId { get; init; }
+    public required string Model { get; init; }
+    public required int Version { get; init; }
+    public required DateTimeOffset Timestamp { get; init; }
+    public required IReadOnlyList<IReadOnlyDictionary<string, string?>> Rows { get; init; }
+    public required IReadOnlyList<Training.Prediction> Predictions { get; init; }
+}
+
+/// <summary>One drift audit of one model's production window, kept whole (every metric, not just alerts).</summary>
+public sealed record DriftAuditRecord
+{
+    public required string AuditId { get; init; }
+    public required string Model { get; init; }
+    public required int Version { get; init; }
+    public required DateTimeOffset WindowStart { get; init; }
+    public required DateTimeOffset WindowEnd { get; init; }
+    public required DriftReport Report { get; init; }
+    public DateTimeOffset AuditedAt { get; init; }
+    /// <summary>The retraining run the audit started, if any.</summary>
+    public string? RetrainRunId { get; init; }
+    public string? Decision { get; init; }
+}

@@ -1,0 +1,140 @@
+namespace MLOps.Core.Workflows;
+
+// The parsed form of workflows/<model>.yaml. These records travel through durable history as JSON:
+// add members, never rename or retype them.
+
+/// <summary>A model's whole lifecycle policy, as declared in <c>workflows/&lt;model&gt;.yaml</c>.</summary>
+public sealed record WorkflowDefinition
+{
+    public required ModelSection Model { get; init; }
+    public required DataContract Data { get; init; }
+    public required TrainingSpec Training { get; init; }
+    public IReadOnlyList<GateSpec> Gates { get; init; } = [];
+    public ApprovalSpec Approval { get; init; } = new();
+    public RolloutSpec Rollout { get; init; } = new();
+    public MonitoringSpec Monitoring { get; init; } = new();
+    public RetrainingSpec Retraining { get; init; } = new();
+    public BudgetSpec? Budget { get; init; }
+}
+
+public enum ModelTask { Binary, Multiclass, Regression }
+
+public enum RiskTier { Unknown, Low, Medium, High }
+
+/// <summary>What the model is, who owns it, and which columns are the label and the row id.</summary>
+public sealed record ModelSection
+{
+    public required string Name { get; init; }
+    public ModelTask Task { get; init; } = ModelTask.Binary;
+    public required string Label { get; init; }
+    public string? Id { get; init; }
+    public RiskTier Risk { get; init; } = RiskTier.Unknown;
+    public string? Description { get; init; }
+    public IReadOnlyDictionary<string, string> Owners { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyList<string> IntendedUses { get; init; } = [];
+    public IReadOnlyList<string> ExcludedUses { get; init; } = [];
+}
+
+public enum ColumnType { Number, Integer, Category, Boolean, String, Timestamp }
+
+/// <summary>The data contract every dataset of the model is checked against.</summary>
+public sealed record DataContract
+{
+    public required IReadOnlyList<ColumnSpec> Columns { get; init; }
+    public long? MinRows { get; init; }
+    public long? MaxRows { get; init; }
+    /// <summary>Extra columns not in the contract fail validation unless this is true.</summary>
+    public bool AllowExtraColumns { get; init; }
+}
+
+public sealed record ColumnSpec
+{
+    public required string Name { get; init; }
+    public ColumnType Type { get; init; } = ColumnType.Number;
+    public bool Nullable { get; init; }
+    /// <summary>Largest share of empty values allowed (0–1); only meaningful when <see cref="Nullable"/>.</summary>
+    public double? MaxNullRate { get; init; }
+    public double? Min { get; init; }
+    public double? Max { get; init; }
+    /// <summary>Allowed values of a category column.</summary>
+    public IReadOnlyList<string>? Values { get; init; }
+    public bool Unique { get; init; }
+    /// <summary>False keeps a column out of the model's features (it is still validated).</summary>
+    public bool Feature { get; init; } = true;
+}
+
+/// <summary>How a model is trained: the ML.NET trainer, its parameters, the holdout split.</summary>
+public sealed record TrainingSpec
+{
+    /// <summary><c>fasttree</c>, <c>lightgbm</c> or <c>linear</c>.</summary>
+    public string Trainer { get; init; } = "fasttree";
+    public IReadOnlyDictionary<string, double> Parameters { get; init; } = new Dictionary<string, double>();
+    public double Holdout { get; init; } = 0.2;
+    public int Seed { get; init; } = 42;
+}
+
+/// <summary>An acceptance threshold on one holdout metric, absolute or relative to the current champion.</summary>
+public sealed record GateSpec
+{
+    public required string Metric { get; init; }
+    public double? Min { get; init; }
+    public double? Max { get; init; }
+    /// <summary>The candidate must beat the champion by at least this much (in the metric's better direction).</summary>
+    public double? MinAbsoluteChange { get; init; }
+    /// <summary>The candidate must beat the champion by at least this fraction of the champion's value.</summary>
+    public double? MinRelativeChange { get; init; }
+}
+
+public sealed record ApprovalSpec
+{
+    /// <summary>Distinct approvers needed. The run's author never counts.</summary>
+    public int Required { get; init; } = 1;
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromDays(7);
+    /// <summary>Who may approve; empty means anyone but the author.</summary>
+    public IReadOnlyList<string> Approvers { get; init; } = [];
+}
+
+public sealed record RolloutSpec
+{
+    /// <summary><c>direct</c>, <c>canary</c> or <c>shadow</c>.</summary>
+    public string Strategy { get; init; } = "direct";
+    public IReadOnlyList<int> Steps { get; init; } = [];
+    public TimeSpan BakeTime { get; init; } = TimeSpan.Zero;
+}
+
+public sealed record MonitoringSpec
+{
+    /// <summary>Cron expression (5 fields, UTC) for drift audits.</summary>
+    public string Schedule { get; init; } = "0 */6 * * *";
+    /// <summary>How much recent traffic an audit reads.</summary>
+    public TimeSpan Window { get; init; } = TimeSpan.FromDays(1);
+    /// <summary>Windows with fewer captured rows are not judged.</summary>
+    public int MinRows { get; init; } = 100;
+    public DriftSpec Drift { get; init; } = new();
+}
+
+public sealed record DriftSpec
+{
+    /// <summary><c>auto</c> (Evidently's rules), <c>psi</c>, <c>ks</c>, <c>wasserstein</c>, <c>jensen_shannon</c>, <c>chi_square</c>.</summary>
+    public string Method { get; init; } = "auto";
+    /// <summary>Threshold of the deciding method; null takes the method's default.</summary>
+    public double? Threshold { get; init; }
+    /// <summary>Share of features that must drift for the dataset to count as drifted.</summary>
+    public double DatasetShare { get; init; } = 0.5;
+}
+
+public sealed record RetrainingSpec
+{
+    public bool OnDrift { get; init; } = true;
+    /// <summary>Retrain when at least this many features drift.</summary>
+    public int MinDriftedFeatures { get; init; } = 1;
+    public TimeSpan Cooldown { get; init; } = TimeSpan.FromHours(1);
+    public bool RequireApproval { get; init; } = true;
+}
+
+public sealed record BudgetSpec
+{
+    public IReadOnlyDictionary<string, double> Monthly { get; init; } = new Dictionary<string, double>();
+    public double? PerRun { get; init; }
+    public string Currency { get; init; } = "USD";
+}

@@ -10,6 +10,9 @@ namespace MLOps.Core.Ports;
 /// <summary>An opened upload: its bytes and the ETag they were read at.</summary>
 public sealed record UploadedBlob(Stream Content, string ETag, long Length, string Uri) : IAsyncDisposable
 {
+    /// <summary>Who uploaded it (blob metadata <c>author</c>), when known.</summary>
+    public string? Author { get; init; }
+
     public ValueTask DisposeAsync() => Content.DisposeAsync();
 }
 
@@ -51,6 +54,8 @@ public interface IArtifactStore
     Task<ArtifactRef> SaveJsonAsync<T>(string path, T value, CancellationToken cancellationToken = default);
     Task<Stream> OpenReadAsync(string uri, CancellationToken cancellationToken = default);
     Task<T?> ReadJsonAsync<T>(string uri, CancellationToken cancellationToken = default);
+    /// <summary>Reads JSON stored at a container-relative path; null when nothing is stored there.</summary>
+    Task<T?> TryReadJsonAtAsync<T>(string path, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The model registry: datasets, versions, aliases with history (Table storage).</summary>

@@ -1,0 +1,142 @@
+using System.Text.Json;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
+using MLOps.Core.Data;
+using MLOps.Core.Events;
+using MLOps.Core.Ports;
+using MLOps.Core.Registry;
+using MLOps.Lifecycle.Contracts;
+using MLOps.Lifecycle.Logging;
+using MLOps.Lifecycle.Orchestrations;
+
+namespace MLOps.Lifecycle.Handlers;
+
+public enum UploadStatus { Validated, Quarantined, Ignored }
+
+/// <summary>What happened to one upload.</summary>
+public sealed record UploadOutcome(UploadStatus Status, string Blob, string Message, string? RunId = null, string? Sha256 = null, long Rows = 0, string? QuarantineUri = null, DatasetValidationReport? Report = null);
+
+/// <summary>
+/// An upload to <c>datasets/&lt;model&gt;/&lt;file&gt;.csv</c>: validated against the model's current data contract.
+/// Valid: snapshot, register, start the lifecycle run. Invalid: quarantine with a report, emit an event.
+/// Idempotent: the same bytes start the same run once (the run id comes from the content hash).
+/// </summary>
+public sealed class DatasetUploadHandler(
+    IWorkflowStore workflows,
+    IDatasetStore datasets,
+    IModelRegistry registry,
+    IEventPublisher events,
+    TimeProvider time,
+    ILogger<DatasetUploadHandler> logger)
+{
+    public static readonly JsonSerializerOptions ReportJson = new() { WriteIndented = true, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+
+    public async Task<UploadOutcome> HandleAsync(string blobName, DurableTaskClient client, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(blobName);
+        ArgumentNullException.ThrowIfNull(client);
+        var slash = blobName.IndexOf('/', StringComparison.Ordinal);
+        if (slash <= 0 || !blobName.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
+        {
+            Log.UploadIgnored(logger, blobName, "not <model>/<file>.csv");
+            return new UploadOutcome(UploadStatus.Ignored, blobName, "expected a name like <model>/<file>.csv");
+        }
+
+        var model = blobName[..slash];
+        await using var upload = await datasets.OpenUploadAsync(blobName, cancellationToken);
+        if (upload is null)
+        {
+            Log.UploadIgnored(logger, blobName, "no longer exists");
+            return new UploadOutcome(UploadStatus.Ignored, blobName, "the upload no longer exists (already handled)");
+        }
+
+        var workflow = await workflows.GetCurrentAsync(model, cancellationToken);
+        DatasetValidationReport report;
+        if (workflow is null)
+        {
+            report = new DatasetValidationReport
+            {
+                File = blobName,
+                IsValid = false,
+                Sha256 = "",
+                Issues = [new ValidationIssue(0, null, "workflow", model, $"{blobName}: no workflow is registered for model '{model}'")],
+                IssueCount = 1,
+                Summary = $"no workflow is registered for model '{model}'",
+            };
+        }
+        else
+        {
+            report = await DatasetValidator.ValidateAsync(upload.Content, blobName, workflow.Definition.Data, cancellationToken: cancellationToken);
+        }
+
+        var reportJson = JsonSerializer.Serialize(report, ReportJson);
+        var now = time.GetUtcNow();
+        if (!report.IsValid || workflow is null)
+        {
+            var quarantined = await datasets.QuarantineAsync(blobName, upload.ETag, reportJson, cancellationToken);
+            await events.PublishAsync(LifecycleEvent.Create(
+                EventId("rejected", blobName, upload.ETag), LifecycleEventTypes.DatasetRejected, model, $"datasets/{blobName}", now,
+                new { Blob = blobName, Quarantine = quarantined, report.Summary, report.IssueCount, Issues = report.Issues.Take(10) }, upload.Author ?? "uploader"), cancellationToken);
+            Log.UploadQuarantined(logger, blobName, quarantined, report.Summary);
+            return new UploadOutcome(UploadStatus.Quarantined, blobName, report.Summary, QuarantineUri: quarantined, Report: report);
+        }
+
+        var snapshot = await datasets.SnapshotAsync(blobName, upload.ETag, model, report.Sha256, cancellationToken);
+        var reportUri = await datasets.SaveReportAsync(model, report.Sha256, reportJson, cancellationToken);
+        var dataset = await registry.RegisterDatasetAsync(new DatasetRecord
+        {
+            Model = model,
+            Sha256 = report.Sha256,
+            Source = blobName,
+            SnapshotUri = snapshot,
+            Rows = report.Rows,
+            Bytes = report.Bytes,
+            Columns = report.Header,
+            ReportUri = reportUri,
+            WorkflowHash = workflow.Hash,
+            RegisteredAt = now,
+        }, cancellationToken);
+        await events.PublishAsync(LifecycleEvent.Create(
+            EventId("validated", model, report.Sha256), LifecycleEventTypes.DatasetValidated, model, $"datasets/{blobName}", now,
+            new { Blob = blobName, dataset.Sha256, dataset.Rows, dataset.SnapshotUri, dataset.ReportUri, report.Summary }, upload.Author ?? "uploader"), cancellationToken);
+
+        var runId = $"{model}-{report.Sha256[..12]}";
+        var started = await RunStarter.StartOnceAsync(client, new LifecycleRunInput
+        {
+            RunId = runId,
+            Model = model,
+            WorkflowHash = workflow.Hash,
+            DatasetSha256 = dataset.Sha256,
+            DatasetUri = dataset.SnapshotUri,
+            DatasetRows = dataset.Rows,
+            Trigger = RunTriggers.Upload,
+            Author = upload.Author ?? "uploader",
+            Reason = $"new dataset {blobName}",
+        }, cancellationToken);
+        Log.UploadAccepted(logger, blobName, report.Rows, report.Sha256, runId, started ? "started" : "already exists");
+        return new UploadOutcome(UploadStatus.Validated, blobName, report.Summary, runId, report.Sha256, report.Rows, Report: report);
+    }
+
+    private static string EventId(string kind, string a, string b) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{kind}|{a}|{b}")))[..32];
+}
+
+/// <summary>Starts a lifecycle run unless one with the same id exists (ids are derived from what caused the run).</summary>
+public static class RunStarter
+{
+    public static async Task<bool> StartOnceAsync(DurableTaskClient client, LifecycleRunInput input, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(input);
+        var existing = await client.GetInstanceAsync(input.RunId, getInputsAndOutputs: false, cancellationToken);
+        if (existing is not null)
+        {
+            return false;
+        }
+
+        await client.ScheduleNewOrchestrationInstanceAsync(nameof(LifecycleOrchestrator), input,
+            new StartOrchestrationOptions(input.RunId), cancellationToken);
+        return true;
+    }
+}

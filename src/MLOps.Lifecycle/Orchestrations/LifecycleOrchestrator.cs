@@ -1,0 +1,267 @@
+using Microsoft.DurableTask;
+using MLOps.Core.Events;
+using MLOps.Core.Registry;
+using MLOps.Core.Workflows;
+using MLOps.Lifecycle.Activities;
+using MLOps.Lifecycle.Contracts;
+using MLOps.Lifecycle.Logging;
+
+namespace MLOps.Lifecycle.Orchestrations;
+
+/// <summary>
+/// One model's lifecycle run, interpreted from its pinned workflow: train → evaluate (gates) → register →
+/// wait for approval → deploy → hand over to monitoring. Deterministic: time from the context, ids from
+/// <see cref="TaskOrchestrationContext.NewGuid"/>, every side effect in an activity.
+/// </summary>
+public static class LifecycleOrchestrator
+{
+    /// <summary>Storage hiccups are retried; a bad dataset or model is not (it fails the same way again).</summary>
+    private static readonly TaskOptions StorageRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(
+        maxNumberOfAttempts: 4,
+        firstRetryInterval: TimeSpan.FromSeconds(1),
+        backoffCoefficient: 2.0));
+
+    private static readonly TaskOptions TrainingRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(
+        maxNumberOfAttempts: 2,
+        firstRetryInterval: TimeSpan.FromSeconds(2))
+    {
+        HandleFailure = failure => !failure.IsCausedBy<InvalidDataException>() && !failure.IsCausedBy<ArgumentException>(),
+    });
+
+    /// <summary>Registers the orchestration by name (kept in this file: the Durable Task analyzers follow the
+    /// registration into the orchestration's syntax tree).</summary>
+    public static void Register(DurableTaskRegistry registry) =>
+        registry.AddOrchestratorFunc<LifecycleRunInput, LifecycleRunResult>(nameof(LifecycleOrchestrator), RunAsync);
+
+    public static async Task<LifecycleRunResult> RunAsync(TaskOrchestrationContext context, LifecycleRunInput input)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(input);
+        var log = context.CreateReplaySafeLogger(nameof(LifecycleOrchestrator));
+        var status = new RunStatus
+        {
+            Stage = RunStages.Training,
+            Model = input.Model,
+            Author = input.Author,
+            WorkflowHash = input.WorkflowHash,
+            UpdatedAt = context.CurrentUtcDateTime,
+        };
+
+        try
+        {
+            var workflow = await context.CallActivityAsync<WorkflowDefinition>(
+                nameof(LoadWorkflowActivity), new LoadWorkflowInput(input.Model, input.WorkflowHash), StorageRetry);
+            await PublishAsync(context, input, LifecycleEventTypes.RunStarted, $"runs/{input.RunId}",
+                new { input.RunId, input.Trigger, input.DatasetSha256, input.DatasetRows, input.WorkflowHash, input.Reason }, input.Author);
+
+            // Train and evaluate.
+            status = Advance(context, status, RunStages.Training, $"training {workflow.Training.Trainer} on {input.DatasetRows} rows");
+            var training = await context.CallActivityAsync<TrainOutput>(nameof(TrainModelActivity), new TrainInput
+            {
+                RunId = input.RunId,
+                Model = input.Model,
+                WorkflowHash = input.WorkflowHash,
+                DatasetUri = input.DatasetUri,
+                DatasetSha256 = input.DatasetSha256,
+            }, TrainingRetry);
+            await PublishAsync(context, input, LifecycleEventTypes.ModelTrained, $"runs/{input.RunId}",
+                new { input.RunId, training.Trainer, training.Metrics, training.ChampionVersion, training.ChampionMetrics, training.TrainRows, training.HoldoutRows, training.TrainSeconds });
+
+            status = Advance(context, status with { Metrics = training.Metrics }, RunStages.Evaluating, "evaluating gates on the holdout");
+            var evaluation = await context.CallActivityAsync<EvaluateOutput>(nameof(EvaluateGatesActivity), new EvaluateInput
+            {
+                RunId = input.RunId,
+                Model = input.Model,
+                WorkflowHash = input.WorkflowHash,
+                Training = training,
+            }, StorageRetry);
+            await PublishAsync(context, input, LifecycleEventTypes.GatesEvaluated, $"runs/{input.RunId}",
+                new { input.RunId, evaluation.Gates.Passed, evaluation.Gates.FirstModel, evaluation.Gates.Results, evaluation.EvidenceUri });
+            if (!evaluation.Gates.Passed)
+            {
+                var failed = string.Join("; ", evaluation.Gates.Results.Where(r => !r.Passed).Select(r => r.Message));
+                Advance(context, status, RunStages.GatesFailed, failed);
+                return await CompleteAsync(context, input, new LifecycleRunResult
+                {
+                    RunId = input.RunId,
+                    Model = input.Model,
+                    Outcome = RunOutcome.GatesFailed,
+                    Reason = $"gates failed: {failed}",
+                    Metrics = training.Metrics,
+                    Gates = evaluation.Gates,
+                });
+            }
+
+            // Register the candidate, pending approval.
+            status = Advance(context, status, RunStages.Registering, "registering the version");
+            var version = await context.CallActivityAsync<VersionSummary>(nameof(RegisterVersionActivity), new RegisterVersionInput
+            {
+                Run = input,
+                Training = training,
+                EvidenceUri = evaluation.EvidenceUri,
+            }, StorageRetry);
+            var subject = $"models/{input.Model}/versions/{version.Version}";
+            await PublishAsync(context, input, LifecycleEventTypes.VersionRegistered, subject,
+                new { input.RunId, version.Version, training.Metrics, training.CandidateUri, input.DatasetSha256, input.WorkflowHash });
+
+            // Wait for the approvals the workflow asks for.
+            var approval = await AwaitApprovalAsync(context, input, workflow.Approval, status with { Version = version.Version }, version.Version);
+            status = approval.Status;
+            if (approval.Outcome is { } decided)
+            {
+                var newStatus = decided == RunOutcome.Rejected ? ModelVersionStatus.Rejected : ModelVersionStatus.Expired;
+                await context.CallActivityAsync<VersionSummary>(nameof(RecordDecisionActivity), new DecisionInput
+                {
+                    Model = input.Model,
+                    Version = version.Version,
+                    Status = newStatus,
+                    Actor = approval.Actor,
+                    Reason = approval.Reason,
+                }, StorageRetry);
+                Advance(context, status, decided == RunOutcome.Rejected ? RunStages.Rejected : RunStages.ApprovalExpired, approval.Reason);
+                return await CompleteAsync(context, input, new LifecycleRunResult
+                {
+                    RunId = input.RunId,
+                    Model = input.Model,
+                    Outcome = decided,
+                    Reason = approval.Reason,
+                    Version = version.Version,
+                    Metrics = training.Metrics,
+                    Gates = evaluation.Gates,
+                });
+            }
+
+            await context.CallActivityAsync<VersionSummary>(nameof(RecordDecisionActivity), new DecisionInput
+            {
+                Model = input.Model,
+                Version = version.Version,
+                Status = ModelVersionStatus.Approved,
+                Actor = approval.Actor,
+                Reason = approval.Reason,
+                ApprovedBy = status.Approvals,
+            }, StorageRetry);
+
+            // Deploy: the production alias moves; the previous version stays the rollback candidate.
+            status = Advance(context, status, RunStages.Deploying, $"moving '{Aliases.Production}' to version {version.Version}");
+            var deployed = await context.CallActivityAsync<DeployOutput>(nameof(DeployActivity), new DeployInput
+            {
+                Model = input.Model,
+                Version = version.Version,
+                RunId = input.RunId,
+                Actor = approval.Actor,
+            }, StorageRetry);
+            await PublishAsync(context, input, LifecycleEventTypes.Deployed, subject,
+                new { input.RunId, deployed.Version, deployed.PreviousVersion, Alias = Aliases.Production, Strategy = workflow.Rollout.Strategy, ApprovedBy = status.Approvals });
+
+            Advance(context, status, RunStages.Monitoring,
+                $"version {version.Version} serves '{Aliases.Production}'; drift audits on '{workflow.Monitoring.Schedule}'");
+            Log.RunDeployed(log, input.RunId, input.Model, version.Version);
+            return await CompleteAsync(context, input, new LifecycleRunResult
+            {
+                RunId = input.RunId,
+                Model = input.Model,
+                Outcome = RunOutcome.Deployed,
+                Reason = $"version {version.Version} approved by {string.Join(", ", status.Approvals)} and deployed",
+                Version = version.Version,
+                PreviousVersion = deployed.PreviousVersion,
+                Metrics = training.Metrics,
+                Gates = evaluation.Gates,
+                ApprovedBy = status.Approvals,
+            });
+        }
+        catch (TaskFailedException ex)
+        {
+            var reason = $"{ex.TaskName} failed: {ex.FailureDetails.ErrorMessage}";
+            Advance(context, status, RunStages.Failed, reason);
+            return await CompleteAsync(context, input, new LifecycleRunResult
+            {
+                RunId = input.RunId,
+                Model = input.Model,
+                Outcome = RunOutcome.Failed,
+                Reason = reason,
+                Version = status.Version,
+                Metrics = status.Metrics,
+            });
+        }
+    }
+
+    private sealed record ApprovalOutcome(RunStatus Status, RunOutcome? Outcome, string Actor, string Reason);
+
+    private static async Task<ApprovalOutcome> AwaitApprovalAsync(
+        TaskOrchestrationContext context, LifecycleRunInput input, ApprovalSpec spec, RunStatus status, int version)
+    {
+        var deadline = context.CurrentUtcDateTime.Add(spec.Timeout);
+        var approvals = new List<string>();
+        status = Advance(context, status with { ApprovalsRequired = spec.Required, ApprovalDeadline = deadline },
+            RunStages.AwaitingApproval, $"waiting for {spec.Required} approval(s) until {deadline:u}");
+        await PublishAsync(context, input, LifecycleEventTypes.ApprovalRequested, $"runs/{input.RunId}",
+            new { input.RunId, Version = version, spec.Required, Deadline = deadline, Author = input.Author, spec.Approvers });
+
+        while (approvals.Count < spec.Required)
+        {
+            var remaining = deadline - context.CurrentUtcDateTime;
+            ApprovalDecision? decision = null;
+            if (remaining > TimeSpan.Zero)
+            {
+                try
+                {
+                    decision = await context.WaitForExternalEvent<ApprovalDecision>(ApprovalDecision.EventName, remaining);
+                }
+                catch (TaskCanceledException)
+                {
+                    decision = null;
+                }
+            }
+
+            if (decision is null)
+            {
+                var reason = $"approval expired at {deadline:u} with {approvals.Count} of {spec.Required} approval(s)";
+                return new ApprovalOutcome(status, RunOutcome.ApprovalExpired, "system", reason);
+            }
+
+            var refusal = ApprovalRules.Refusal(decision, input.Author, spec, approvals);
+            if (refusal is not null)
+            {
+                await PublishAsync(context, input, LifecycleEventTypes.ApprovalRefused, $"runs/{input.RunId}",
+                    new { input.RunId, Version = version, decision.Approver, decision.Approved, Reason = refusal }, decision.Approver);
+                continue;
+            }
+
+            if (!decision.Approved)
+            {
+                var reason = $"rejected by {decision.Approver}" + (string.IsNullOrWhiteSpace(decision.Comment) ? "" : $": {decision.Comment}");
+                await PublishAsync(context, input, LifecycleEventTypes.ApprovalRecorded, $"runs/{input.RunId}",
+                    new { input.RunId, Version = version, decision.Approver, Approved = false, decision.Comment }, decision.Approver);
+                return new ApprovalOutcome(status, RunOutcome.Rejected, decision.Approver, reason);
+            }
+
+            approvals.Add(decision.Approver);
+            status = Advance(context, status with { Approvals = [.. approvals] }, RunStages.AwaitingApproval,
+                $"{approvals.Count} of {spec.Required} approval(s)");
+            await PublishAsync(context, input, LifecycleEventTypes.ApprovalRecorded, $"runs/{input.RunId}",
+                new { input.RunId, Version = version, decision.Approver, Approved = true, decision.Comment, Count = approvals.Count, spec.Required }, decision.Approver);
+        }
+
+        return new ApprovalOutcome(status, null, approvals[^1], $"approved by {string.Join(", ", approvals)}");
+    }
+
+    private static RunStatus Advance(TaskOrchestrationContext context, RunStatus status, string stage, string message)
+    {
+        var next = status with { Stage = stage, Message = message, UpdatedAt = context.CurrentUtcDateTime };
+        context.SetCustomStatus(next);
+        return next;
+    }
+
+    private static async Task<LifecycleRunResult> CompleteAsync(TaskOrchestrationContext context, LifecycleRunInput input, LifecycleRunResult result)
+    {
+        await PublishAsync(context, input, LifecycleEventTypes.RunCompleted, $"runs/{input.RunId}",
+            new { result.RunId, Outcome = result.Outcome.ToString(), result.Reason, result.Version });
+        return result;
+    }
+
+    private static Task<bool> PublishAsync<T>(TaskOrchestrationContext context, LifecycleRunInput input, string type, string subject, T data, string actor = "system")
+    {
+        var lifecycleEvent = LifecycleEvent.Create(context.NewGuid().ToString("N"), type, input.Model, subject, context.CurrentUtcDateTime, data, actor);
+        return context.CallActivityAsync<bool>(nameof(PublishEventActivity), lifecycleEvent, StorageRetry);
+    }
+}

@@ -1,6 +1,10 @@
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Hosting;
+using MLOps.Infrastructure;
+using MLOps.Lifecycle;
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
+builder.Services.AddMLOpsInfrastructure(builder.Configuration);
+builder.Services.AddMLOpsLifecycle();
 builder.Build().Run();

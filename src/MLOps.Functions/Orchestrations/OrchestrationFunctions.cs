@@ -1,0 +1,15 @@
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
+using MLOps.Lifecycle.Contracts;
+using MLOps.Lifecycle.Orchestrations;
+
+namespace MLOps.Functions.Orchestrations;
+
+/// <summary>The orchestrations of MLOps.Lifecycle, exposed as orchestration-trigger functions under the same names.</summary>
+public static class OrchestrationFunctions
+{
+    [Function(nameof(LifecycleOrchestrator))]
+    public static Task<LifecycleRunResult> Lifecycle([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        LifecycleOrchestrator.RunAsync(context, context.GetInput<LifecycleRunInput>()
+            ?? throw new InvalidOperationException("the lifecycle orchestration needs an input"));
+}

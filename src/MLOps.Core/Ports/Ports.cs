@@ -22,8 +22,9 @@ public sealed record ArtifactRef(string Uri, string Sha256, long Length, string?
 /// <summary>Uploaded datasets (container <c>datasets</c>), their immutable snapshots, reports and quarantine.</summary>
 public interface IDatasetStore
 {
-    /// <summary>Uploads a dataset as a user would (name like <c>credit-risk/2026-11.csv</c>).</summary>
-    Task<string> UploadAsync(string uploadName, Stream content, CancellationToken cancellationToken = default);
+    /// <summary>Uploads a dataset as a user would (name like <c>credit-risk/2026-11.csv</c>); the author is kept in
+    /// the blob's metadata (<c>author</c>) and becomes the author of the run it starts.</summary>
+    Task<string> UploadAsync(string uploadName, Stream content, string? author = null, CancellationToken cancellationToken = default);
 
     /// <summary>Opens an upload for reading; null when it no longer exists.</summary>
     Task<UploadedBlob?> OpenUploadAsync(string uploadName, CancellationToken cancellationToken = default);

@@ -1,0 +1,146 @@
+using System.CommandLine;
+using System.Text.Json;
+
+namespace MLOps.Cli.Commands;
+
+/// <summary>Commands that talk to the HTTP API.</summary>
+internal static class ApiCommands
+{
+    public static Command Runs()
+    {
+        var url = CommonOptions.Url();
+        var dataDir = CommonOptions.DataDir();
+        var model = new Option<string?>("--model") { Description = "Only runs of this model" };
+        var list = new Command("list", "List lifecycle runs, newest first") { model, url, dataDir };
+        list.SetAction(async (parse, ct) =>
+        {
+            using var client = CommonOptions.Client(parse, url, dataDir);
+            var query = parse.GetValue(model) is { } m ? $"?model={Uri.EscapeDataString(m)}" : "";
+            var response = await client.GetAsync("runs" + query, ct);
+            if (!response.IsSuccess)
+            {
+                return CommonOptions.Print(response);
+            }
+
+            Console.WriteLine($"{"RUN",-40} {"STATUS",-10} {"STAGE",-18} {"VERSION",-7} MESSAGE");
+            foreach (var run in response.Body.EnumerateArray())
+            {
+                var status = run.GetProperty("status");
+                string Field(string name) => status.ValueKind == JsonValueKind.Object && status.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v.ToString() : "";
+                Console.WriteLine($"{run.GetProperty("runId").GetString(),-40} {run.GetProperty("runtimeStatus").GetString(),-10} {Field("stage"),-18} {Field("version"),-7} {Field("message")}");
+            }
+
+            return 0;
+        });
+
+        var runId = new Argument<string>("runId");
+        var show = new Command("show", "Show one run: stage, figures, result") { runId, url, dataDir };
+        show.SetAction(async (parse, ct) =>
+        {
+            using var client = CommonOptions.Client(parse, url, dataDir);
+            return CommonOptions.Print(await client.GetAsync($"runs/{Uri.EscapeDataString(parse.GetValue(runId)!)}", ct));
+        });
+        return new Command("runs", "Lifecycle runs") { list, show };
+    }
+
+    public static Command Decide(string name, bool approve)
+    {
+        var url = CommonOptions.Url();
+        var dataDir = CommonOptions.DataDir();
+        var runId = new Argument<string>("runId");
+        var user = CommonOptions.As();
+        var comment = new Option<string?>("--comment") { Description = "Why" };
+        var command = new Command(name, approve ? "Approve a run waiting for approval" : "Reject a run waiting for approval") { runId, user, comment, url, dataDir };
+        command.SetAction(async (parse, ct) =>
+        {
+            using var client = CommonOptions.Client(parse, url, dataDir);
+            return CommonOptions.Print(await client.PostAsync($"runs/{Uri.EscapeDataString(parse.GetValue(runId)!)}/{name}",
+                new { approver = parse.GetValue(user), comment = parse.GetValue(comment) }, parse.GetValue(user), ct));
+        });
+        return command;
+    }
+
+    public static Command Models()
+    {
+        var url = CommonOptions.Url();
+        var dataDir = CommonOptions.DataDir();
+        var list = new Command("list", "Models with their production version") { url, dataDir };
+        list.SetAction(async (parse, ct) =>
+        {
+            using var client = CommonOptions.Client(parse, url, dataDir);
+            return CommonOptions.Print(await client.GetAsync("models", ct));
+        });
+        var model = new Argument<string>("model");
+        var show = new Command("show", "Versions, aliases and their history, datasets, recent drift audits") { model, url, dataDir };
+        show.SetAction(async (parse, ct) =>
+        {
+            using var client = CommonOptions.Client(parse, url, dataDir);
+            return CommonOptions.Print(await client.GetAsync($"models/{Uri.EscapeDataString(parse.GetValue(model)!)}", ct));
+        });
+        return new Command("models", "The model registry") { list, show };
+    }
+
+    public static Command Rollback()
+    {
+        var url = CommonOptions.Url();
+        var dataDir = CommonOptions.DataDir();
+        var model = new Argument<string>("model");
+        var user = CommonOptions.As();
+        var reason = new Option<string?>("--reason") { Description = "Why" };
+        var to = new Option<int?>("--to") { Description = "Version to roll back to (default: the previous approved one)" };
+        var command = new Command("rollback", "Move production back to the previous approved version") { model, user, reason, to, url, dataDir };
+        command.SetAction(async (parse, ct) =>
+        {
+            using var client = CommonOptions.Client(parse, url, dataDir);
+            return CommonOptions.Print(await client.PostAsync($"models/{Uri.EscapeDataString(parse.GetValue(model)!)}/rollback",
+                new { actor = parse.GetValue(user), reason = parse.GetValue(reason), toVersion = parse.GetValue(to) }, parse.GetValue(user), ct));
+        });
+        return command;
+    }
+
+    public static Command Predict()
+    {
+        var url = CommonOptions.Url();
+        var dataDir = CommonOptions.DataDir();
+        var model = new Argument<string>("model");
+        var file = new Option<string>("--rows") { Description = "JSON file with an array of rows", Required = true };
+        var command = new Command("predict", "Score rows with the production version") { model, file, url, dataDir };
+        command.SetAction(async (parse, ct) =>
+        {
+            using var client = CommonOptions.Client(parse, url, dataDir);
+            using var doc = JsonDocument.Parse(await File.ReadAllTextAsync(parse.GetValue(file)!, ct));
+            return CommonOptions.Print(await client.PostAsync($"models/{Uri.EscapeDataString(parse.GetValue(model)!)}/predict", doc.RootElement.Clone(), null, ct));
+        });
+        return command;
+    }
+
+    public static Command AuditTrail()
+    {
+        var url = CommonOptions.Url();
+        var dataDir = CommonOptions.DataDir();
+        var model = new Argument<string>("model");
+        var command = new Command("audit-trail", "The model's hash-chained audit trail and its verification") { model, url, dataDir };
+        command.SetAction(async (parse, ct) =>
+        {
+            using var client = CommonOptions.Client(parse, url, dataDir);
+            return CommonOptions.Print(await client.GetAsync($"models/{Uri.EscapeDataString(parse.GetValue(model)!)}/audit-trail", ct));
+        });
+        return command;
+    }
+
+    public static Command Drift()
+    {
+        var url = CommonOptions.Url();
+        var dataDir = CommonOptions.DataDir();
+        var model = new Argument<string>("model");
+        var audit = new Command("audit", "Audit the model's recent production traffic for drift now") { model, url, dataDir };
+        audit.SetAction(async (parse, ct) =>
+        {
+            using var client = CommonOptions.Client(parse, url, dataDir);
+            return CommonOptions.Print(await client.PostAsync($"models/{Uri.EscapeDataString(parse.GetValue(model)!)}/drift-audits", null, null, ct));
+        });
+        var command = new Command("drift", "Drift audits") { audit };
+        DataCommands.AddOfflineDrift(command);
+        return command;
+    }
+}

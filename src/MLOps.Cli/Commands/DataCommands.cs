@@ -1,0 +1,169 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using MLOps.Core.Data;
+using MLOps.Core.Drift;
+using MLOps.Core.Samples;
+using MLOps.Core.Workflows;
+
+namespace MLOps.Cli.Commands;
+
+/// <summary>Offline commands: they need no host and no storage.</summary>
+internal static class DataCommands
+{
+    private static readonly JsonSerializerOptions Pretty = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter() },
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public static Command Data()
+    {
+        var file = new Argument<string>("file") { Description = "CSV file to validate" };
+        var workflow = new Option<string>("--workflow") { Description = "Workflow YAML with the data contract", Required = true };
+        var json = CommonOptions.Json();
+        var validate = new Command("validate", "Validate a CSV against a workflow's data contract (exit 2 when invalid)") { file, workflow, json };
+        validate.SetAction(async (parse, ct) =>
+        {
+            var definition = LoadWorkflow(parse.GetValue(workflow)!);
+            if (definition is null)
+            {
+                return 3;
+            }
+
+            var path = parse.GetValue(file)!;
+            await using var stream = File.OpenRead(path);
+            var report = await DatasetValidator.ValidateAsync(stream, Path.GetFileName(path), definition.Data, cancellationToken: ct);
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(report, Pretty));
+            }
+            else
+            {
+                Console.WriteLine($"{(report.IsValid ? "VALID" : "INVALID")}: {report.Summary}");
+                Console.WriteLine($"  rows {report.Rows}, bytes {report.Bytes}, sha256 {report.Sha256}");
+                foreach (var issue in report.Issues.Take(20))
+                {
+                    Console.WriteLine($"  - {issue.Message}");
+                }
+
+                if (report.IssueCount > 20)
+                {
+                    Console.WriteLine($"  … {report.IssueCount - 20} more issue(s); --json lists up to {report.Issues.Count}");
+                }
+            }
+
+            return report.IsValid ? 0 : 2;
+        });
+
+        var output = new Argument<string>("output") { Description = "CSV file to write" };
+        var rows = new Option<int>("--rows") { DefaultValueFactory = _ => 20_000 };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 7 };
+        var drifted = new Option<bool>("--drifted") { Description = "Shift income, age, debt-to-income and region mix" };
+        var generate = new Command("generate", "Write the credit-risk sample dataset") { output, rows, seed, drifted };
+        generate.SetAction(parse =>
+        {
+            using var writer = new StreamWriter(parse.GetValue(output)!);
+            CreditRiskData.WriteCsv(writer, parse.GetValue(rows), parse.GetValue(seed), parse.GetValue(drifted) ? DemoCommand.Drift : null);
+            return 0;
+        });
+        return new Command("data", "Datasets") { validate, generate };
+    }
+
+    public static Command Workflow()
+    {
+        var file = new Argument<string>("file") { Description = "Workflow YAML" };
+        var validate = new Command("validate", "Check a workflow file; errors name file, line and column (exit 2 when invalid)") { file };
+        validate.SetAction(parse =>
+        {
+            var path = parse.GetValue(file)!;
+            var definition = LoadWorkflow(path);
+            if (definition is null)
+            {
+                return 2;
+            }
+
+            Console.WriteLine($"{Path.GetFileName(path)}: valid — model '{definition.Model.Name}' ({definition.Model.Task}), {definition.Data.Columns.Count} columns, " +
+                $"{definition.Gates.Count} gate(s), trainer {definition.Training.Trainer}, rollout {definition.Rollout.Strategy}, sha256 {WorkflowParser.ComputeHash(File.ReadAllText(path))[..12]}");
+            return 0;
+        });
+        return new Command("workflow", "Workflow files") { validate };
+    }
+
+    public static void AddOfflineDrift(Command drift)
+    {
+        var reference = new Option<string?>("--reference") { Description = "Reference CSV (e.g. the training data)" };
+        var current = new Option<string?>("--current") { Description = "Current CSV (e.g. production traffic)" };
+        var workflow = new Option<string?>("--workflow") { Description = "Workflow YAML (features and monitoring settings)" };
+        var json = CommonOptions.Json();
+        drift.Add(reference);
+        drift.Add(current);
+        drift.Add(workflow);
+        drift.Add(json);
+        drift.SetAction(parse =>
+        {
+            if (parse.GetValue(reference) is not { } referencePath || parse.GetValue(current) is not { } currentPath || parse.GetValue(workflow) is not { } workflowPath)
+            {
+                Console.Error.WriteLine("mlops drift --reference <csv> --current <csv> --workflow <yaml> [--json], or mlops drift audit <model>");
+                return 3;
+            }
+
+            var definition = LoadWorkflow(workflowPath);
+            if (definition is null)
+            {
+                return 3;
+            }
+
+            DatasetProfile Profile(string path)
+            {
+                using var stream = File.OpenRead(path);
+                return ProfileBuilder.FromCsv(stream, definition);
+            }
+
+            var report = DriftAnalyzer.Compare(Profile(referencePath), Profile(currentPath), definition.Monitoring);
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(report, Pretty));
+                return 0;
+            }
+
+            Console.WriteLine(report.Summary);
+            Console.WriteLine($"{"FEATURE",-20} {"KIND",-12} {"METHOD",-18} {"VALUE",10} {"THRESHOLD",10} DRIFTED");
+            foreach (var f in report.Features)
+            {
+                Console.WriteLine($"{f.Feature,-20} {f.Kind,-12} {f.Method,-18} {f.Value,10:G4} {f.Threshold,10:G4} {(f.Drifted ? "yes" : "no")}");
+            }
+
+            return 0;
+        });
+    }
+
+    /// <summary>Parses a workflow file, printing its errors; null when invalid.</summary>
+    public static WorkflowDefinition? LoadWorkflow(string path)
+    {
+        try
+        {
+            return WorkflowParser.Parse(File.ReadAllText(path), Path.GetFileName(path));
+        }
+        catch (WorkflowValidationException ex)
+        {
+            foreach (var error in ex.Errors)
+            {
+                Console.Error.WriteLine(error);
+            }
+
+            if (ex.Errors.Count == 0)
+            {
+                Console.Error.WriteLine(ex.Message);
+            }
+
+            return null;
+        }
+        catch (IOException ex)
+        {
+            Console.Error.WriteLine($"{path}: {ex.Message}");
+            return null;
+        }
+    }
+}

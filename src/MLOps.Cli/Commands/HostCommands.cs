@@ -18,9 +18,12 @@ internal static class HostCommands
         var dataDir = CommonOptions.DataDir();
         var workflows = new Option<string?>("--workflows") { Description = "Folder of workflow files (default: ./workflows or above)" };
         var verbose = new Option<bool>("--verbose") { Description = "Log at Information" };
+        var prefix = new Option<string>("--prefix") { Description = "Prefix of container and table names", DefaultValueFactory = _ => "" };
+        var taskHub = new Option<string>("--task-hub") { Description = "Durable task hub name", DefaultValueFactory = _ => "mlopslocal" };
+        var workerId = new Option<string>("--worker-id") { Description = "Stable durable worker id", DefaultValueFactory = _ => "mlops-local" };
         var command = new Command("up", "Run the local host until Ctrl+C: Azurite, the durable engine, the API, the upload listener and the drift scheduler")
         {
-            port, storage, dataDir, workflows, verbose,
+            port, storage, dataDir, workflows, verbose, prefix, taskHub, workerId,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -30,6 +33,9 @@ internal static class HostCommands
                 StorageConnectionString = parse.GetValue(storage) ?? Environment.GetEnvironmentVariable("MLOPS_STORAGE"),
                 DataDirectory = parse.GetValue(dataDir)!,
                 WorkflowsDirectory = parse.GetValue(workflows),
+                StoragePrefix = parse.GetValue(prefix)!,
+                TaskHub = parse.GetValue(taskHub)!,
+                WorkerId = parse.GetValue(workerId)!,
                 LogLevel = parse.GetValue(verbose) ? Microsoft.Extensions.Logging.LogLevel.Information : Microsoft.Extensions.Logging.LogLevel.Warning,
             };
             await using var host = await LocalHost.StartAsync(options, ct);

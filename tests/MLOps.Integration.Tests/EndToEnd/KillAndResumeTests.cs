@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using System.Text.Json;
+using MLOps.Cli;
+using MLOps.Infrastructure.Azurite;
+using MLOps.Integration.Tests.Fixtures;
+using MLOps.Integration.Tests.Support;
+using MLOps.Local;
+
+namespace MLOps.Integration.Tests.EndToEnd;
+
+/// <summary>A run waiting for approval survives the host process being killed (SIGKILL): a new process with the
+/// same task hub and worker id takes it over, the approval arrives, the run deploys.</summary>
+[Collection("Azurite")]
+public sealed class KillAndResumeTests(AzuriteFixture azurite)
+{
+    [Fact]
+    public async Task HostKilledWhileWaitingForApproval_RestartedHostCompletesTheRun()
+    {
+        var options = TestHosts.Options(azurite.ConnectionString);
+        var first = StartHost(options, out var firstUrl);
+        try
+        {
+            using var api = ApiClient.For(await firstUrl);
+            await using (var uploader = await LocalHost.StartAsync(options with { Port = 0, RunBackgroundServices = false, TaskHub = options.TaskHub + "up", WorkerId = "uploader" }))
+            {
+                await TestHosts.UploadCsvAsync(uploader, "credit-risk/kill.csv", rows: 4000, seed: 21, author: "alice");
+            }
+
+            var runId = await TestHosts.WaitForRunIdAsync(api, "credit-risk");
+            await TestHosts.WaitForStageAsync(api, runId, "awaiting-approval");
+            first.Kill(entireProcessTree: true);
+            await first.WaitForExitAsync();
+
+            var second = StartHost(options, out var secondUrl);
+            try
+            {
+                using var api2 = ApiClient.For(await secondUrl);
+                var waiting = (await api2.GetAsync($"runs/{runId}")).Body;
+                Assert.Equal("Running", waiting.GetProperty("runtimeStatus").GetString());
+                Assert.Equal("awaiting-approval", waiting.GetProperty("status").GetProperty("stage").GetString());
+                var approvedAt = Stopwatch.StartNew();
+                Assert.Equal(202, (await api2.PostAsync($"runs/{runId}/approve", new { }, "bob")).Status);
+                var done = await TestHosts.WaitForCompletionAsync(api2, runId);
+                Assert.Equal("Deployed", done.GetProperty("result").GetProperty("outcome").GetString());
+                Console.WriteLine($"approval → completion after restart: {approvedAt.ElapsedMilliseconds} ms");
+            }
+            finally
+            {
+                second.Kill(entireProcessTree: true);
+                await second.WaitForExitAsync();
+            }
+        }
+        finally
+        {
+            if (!first.HasExited)
+            {
+                first.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    /// <summary>Starts <c>mlops up</c> in its own process on a free port and returns when its API answers.</summary>
+    private static Process StartHost(LocalHostOptions options, out Task<string> url)
+    {
+        var port = AzuriteProcess.FreePort();
+        var cli = Path.Combine(AppContext.BaseDirectory, "mlops.dll");
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = RepoPaths.Root,
+        };
+        foreach (var arg in new[]
+                 {
+                     cli, "up", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--storage", options.StorageConnectionString!,
+                     "--data-dir", options.DataDirectory, "--workflows", RepoPaths.Workflows, "--prefix", options.StoragePrefix,
+                     "--task-hub", options.TaskHub, "--worker-id", options.WorkerId,
+                 })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(info)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { Console.Error.WriteLine("[mlops up] " + e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var baseUrl = $"http://127.0.0.1:{port}";
+        url = WaitForApiAsync(process, baseUrl);
+        return process;
+    }
+
+    private static async Task<string> WaitForApiAsync(Process process, string baseUrl)
+    {
+        using var api = ApiClient.For(baseUrl);
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"mlops up exited with code {process.ExitCode}");
+            }
+
+            try
+            {
+                if ((await api.GetAsync("health")).IsSuccess)
+                {
+                    return baseUrl;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException("mlops up did not answer within 90 s");
+    }
+}

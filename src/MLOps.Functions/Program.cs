@@ -7,4 +7,5 @@ var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 builder.Services.AddMLOpsInfrastructure(builder.Configuration);
 builder.Services.AddMLOpsLifecycle();
+builder.Services.AddHostedService<MLOps.Functions.WorkflowBootstrapper>();
 builder.Build().Run();

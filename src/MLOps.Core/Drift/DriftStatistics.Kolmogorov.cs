@@ -159,7 +159,8 @@ public static partial class DriftStatistics
 
     /// <summary>One-sided Smirnov survival P(D⁺_n ≥ x), Birnbaum–Tingey sum
     /// x·Σ_{j=0}^{⌊n(1−x)⌋} C(n,j) (x + j/n)^{j−1} (1 − x − j/n)^{n−j}, each term in log space with Stirling
-    /// corrections so that the large n·ln n parts cancel analytically.</summary>
+    /// corrections so that the large n·ln n parts cancel analytically. The sum stops once the terms fall
+    /// below 1e-20 of it.</summary>
     public static double Smirnov(long n, double x)
     {
         if (n <= 0 || double.IsNaN(x)) return double.NaN;
@@ -171,6 +172,7 @@ public static partial class DriftStatistics
         // j = 0 term: x · x^{−1} · (1 − x)^n.
         double sum = Math.Exp(nn * Log1P(-x));
         double corrN = LogFactorialCorrection(n);
+        double prevLogTerm = double.NegativeInfinity;
         for (long j = 1; j <= jMax; j++)
         {
             double jn = j / nn;
@@ -184,6 +186,9 @@ public static partial class DriftStatistics
                 + corrN - LogFactorialCorrection(j) - LogFactorialCorrection(nj)
                 + logX;
             if (logTerm > -745) sum += Math.Exp(logTerm);
+            // The terms rise to one peak and then fall: stop once they are falling and below 1e-20 of the sum.
+            if (logTerm < prevLogTerm && logTerm < Math.Log(sum) - 46.0) break;
+            prevLogTerm = logTerm;
         }
         return Math.Min(1.0, sum);
     }

@@ -1,5 +1,3 @@
-using MLOps.Core.Workflows;
-
 namespace MLOps.Core.Drift;
 
 public enum FeatureKind { Numeric, Categorical }
@@ -49,20 +47,4 @@ public sealed record DriftReport
     /// <summary>False when the window had fewer rows than the monitoring spec's minimum: nothing was judged.</summary>
     public bool Judged { get; init; } = true;
     public string Summary { get; init; } = "";
-}
-
-/// <summary>Builds profiles from CSV files and from captured rows. TODO(helper B): implement.</summary>
-public static class ProfileBuilder
-{
-    /// <summary>Profiles the contract's feature columns of a CSV (label and id columns excluded).</summary>
-    public static DatasetProfile FromCsv(Stream csv, WorkflowDefinition workflow, int maxValuesPerFeature = 100_000) => throw new NotImplementedException();
-
-    /// <summary>Profiles rows given as column name → invariant-culture text.</summary>
-    public static DatasetProfile FromRows(IEnumerable<IReadOnlyDictionary<string, string?>> rows, WorkflowDefinition workflow, int maxValuesPerFeature = 100_000) => throw new NotImplementedException();
-}
-
-/// <summary>Compares a production window with its reference. TODO(helper B): implement.</summary>
-public static class DriftAnalyzer
-{
-    public static DriftReport Compare(DatasetProfile reference, DatasetProfile current, MonitoringSpec monitoring) => throw new NotImplementedException();
 }

@@ -1,0 +1,166 @@
+using System.Globalization;
+using MLOps.Core.Workflows;
+using nietras.SeparatedValues;
+
+namespace MLOps.Core.Drift;
+
+/// <summary>
+/// Builds profiles from CSV files and from captured rows. Feature columns are the contract's columns minus
+/// the label, the id and columns with <c>feature: false</c> (timestamps are not profiled). Number and
+/// Integer columns become numeric profiles (invariant culture; empty or unparsable text counts as a null);
+/// Category, Boolean and String columns become category counts (Boolean text lower-cased; empty is a null).
+/// When a numeric column has more than <c>maxValuesPerFeature</c> values, a uniform reservoir sample
+/// (Algorithm R, fixed seed per column position) is kept, so the same input always gives the same profile.
+/// </summary>
+public static class ProfileBuilder
+{
+    /// <summary>Base seed of the reservoir samples; column i uses <c>ReservoirSeed + i</c>.</summary>
+    public const int ReservoirSeed = 20_240_601;
+
+    /// <summary>Profiles the contract's feature columns of a CSV (label and id columns excluded). Streams the file.</summary>
+    public static DatasetProfile FromCsv(Stream csv, WorkflowDefinition workflow, int maxValuesPerFeature = 100_000)
+    {
+        ArgumentNullException.ThrowIfNull(csv);
+        ArgumentNullException.ThrowIfNull(workflow);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxValuesPerFeature, 1);
+        var accumulators = CreateAccumulators(workflow, maxValuesPerFeature);
+        using var reader = Sep.Reader(o => o with { Unescape = true }).From(csv);
+        var indexes = new int[accumulators.Length];
+        for (int i = 0; i < accumulators.Length; i++)
+            indexes[i] = reader.Header.TryIndexOf(accumulators[i].Name, out int idx) ? idx : -1;
+        long rows = 0;
+        foreach (var row in reader)
+        {
+            rows++;
+            for (int i = 0; i < accumulators.Length; i++)
+            {
+                if (indexes[i] < 0) accumulators[i].AddNull();
+                else accumulators[i].Add(row[indexes[i]].Span);
+            }
+        }
+        return Build(accumulators, rows);
+    }
+
+    /// <summary>Profiles rows given as column name → invariant-culture text.</summary>
+    public static DatasetProfile FromRows(IEnumerable<IReadOnlyDictionary<string, string?>> rows, WorkflowDefinition workflow, int maxValuesPerFeature = 100_000)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(workflow);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxValuesPerFeature, 1);
+        var accumulators = CreateAccumulators(workflow, maxValuesPerFeature);
+        long count = 0;
+        foreach (var row in rows)
+        {
+            count++;
+            foreach (var acc in accumulators)
+            {
+                if (row.TryGetValue(acc.Name, out var text) && text is not null) acc.Add(text.AsSpan());
+                else acc.AddNull();
+            }
+        }
+        return Build(accumulators, count);
+    }
+
+    /// <summary>The feature columns of a workflow's contract, in contract order.</summary>
+    public static IReadOnlyList<ColumnSpec> FeatureColumns(WorkflowDefinition workflow)
+    {
+        ArgumentNullException.ThrowIfNull(workflow);
+        return workflow.Data.Columns
+            .Where(c => c.Feature && c.Type != ColumnType.Timestamp
+                && !string.Equals(c.Name, workflow.Model.Label, StringComparison.Ordinal)
+                && !string.Equals(c.Name, workflow.Model.Id, StringComparison.Ordinal))
+            .ToList();
+    }
+
+    private static Accumulator[] CreateAccumulators(WorkflowDefinition workflow, int maxValues)
+    {
+        var columns = FeatureColumns(workflow);
+        var result = new Accumulator[columns.Count];
+        for (int i = 0; i < columns.Count; i++) result[i] = new Accumulator(columns[i], maxValues, ReservoirSeed + i);
+        return result;
+    }
+
+    private static DatasetProfile Build(Accumulator[] accumulators, long rows)
+        => new() { Rows = rows, Features = accumulators.Select(a => a.ToProfile(rows)).ToList() };
+
+    private sealed class Accumulator
+    {
+        private readonly ColumnSpec _column;
+        private readonly bool _numeric;
+        private readonly int _maxValues;
+        private readonly Random _random;
+        private readonly List<double> _values = [];
+        private readonly Dictionary<string, long> _counts = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, long>.AlternateLookup<ReadOnlySpan<char>> _lookup;
+        private long _seen;
+        private long _nulls;
+
+        public Accumulator(ColumnSpec column, int maxValues, int seed)
+        {
+            _column = column;
+            _numeric = column.Type is ColumnType.Number or ColumnType.Integer;
+            _maxValues = maxValues;
+            _random = new Random(seed);
+            _lookup = _counts.GetAlternateLookup<ReadOnlySpan<char>>();
+        }
+
+        public string Name => _column.Name;
+
+        public void AddNull() => _nulls++;
+
+        public void Add(ReadOnlySpan<char> text)
+        {
+            if (text.IsEmpty || text.IsWhiteSpace())
+            {
+                _nulls++;
+                return;
+            }
+            if (_numeric)
+            {
+                if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v))
+                {
+                    _nulls++;
+                    return;
+                }
+                AddValue(v);
+                return;
+            }
+            if (_column.Type == ColumnType.Boolean)
+            {
+                Span<char> lower = text.Length <= 64 ? stackalloc char[text.Length] : new char[text.Length];
+                text.ToLowerInvariant(lower);
+                Count(lower);
+                return;
+            }
+            Count(text);
+        }
+
+        private void Count(ReadOnlySpan<char> key)
+        {
+            ref long slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_lookup, key, out _);
+            slot++;
+        }
+
+        private void AddValue(double v)
+        {
+            _seen++;
+            if (_values.Count < _maxValues)
+            {
+                _values.Add(v);
+                return;
+            }
+            long j = _random.NextInt64(_seen);
+            if (j < _maxValues) _values[(int)j] = v;
+        }
+
+        public FeatureProfile ToProfile(long rows) => new()
+        {
+            Name = _column.Name,
+            Kind = _numeric ? FeatureKind.Numeric : FeatureKind.Categorical,
+            Values = _numeric ? [.. _values] : [],
+            Counts = _numeric ? new Dictionary<string, long>() : new Dictionary<string, long>(_counts, StringComparer.Ordinal),
+            Nulls = _nulls,
+            Rows = rows,
+        };
+    }
+}

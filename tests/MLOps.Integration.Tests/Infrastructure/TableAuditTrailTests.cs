@@ -66,20 +66,42 @@ public sealed class TableAuditTrailTests(AzuriteFixture azurite) : StorageTestBa
     }
 
     [Fact]
-    public async Task VerifyAsync_LastEntryDeleted_ReportsBrokenTail()
+    public async Task VerifyAsync_MiddleEntryDeleted_ReportsGap()
     {
         for (var i = 1; i <= 3; i++)
         {
             await Trail.AppendAsync(Event("d", $"e{i}", i));
         }
 
-        var table = Storage.Table(StorageNames.AuditTable);
-        await table.DeleteEntityAsync("d", "000000000002");
+        await Storage.Table(StorageNames.AuditTable).DeleteEntityAsync("d", "000000000002");
 
         var verification = await Trail.VerifyAsync("d");
 
         Assert.False(verification.Valid);
-        Assert.Equal(2, verification.FirstBrokenSequence);
+        Assert.Equal(3, verification.FirstBrokenSequence);
+    }
+
+    [Fact]
+    public async Task AppendAsync_WriterStoppedAfterMovingHead_NextAppendFillsTheGap()
+    {
+        for (var i = 1; i <= 3; i++)
+        {
+            await Trail.AppendAsync(Event("g", $"e{i}", i));
+        }
+
+        // As if the writer of entry 3 stopped after moving the head: the entry row and its index are missing.
+        var table = Storage.Table(StorageNames.AuditTable);
+        await table.DeleteEntityAsync("g", "000000000003");
+        await table.DeleteEntityAsync("g", "event|e3");
+
+        var fourth = await Trail.AppendAsync(Event("g", "e4", 4));
+        var retried = await Trail.AppendAsync(Event("g", "e3", 3));
+
+        Assert.Equal(4, fourth.Sequence);
+        Assert.Equal(3, retried.Sequence);
+        var verification = await Trail.VerifyAsync("g");
+        Assert.True(verification.Valid, verification.Message);
+        Assert.Equal(4, verification.Entries);
     }
 
     [Fact]

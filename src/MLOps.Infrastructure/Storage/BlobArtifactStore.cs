@@ -1,0 +1,108 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using MLOps.Core.Ports;
+
+namespace MLOps.Infrastructure.Storage;
+
+/// <summary>Model artifacts and evidence in container <c>artifacts</c>; hashes content while uploading it.</summary>
+public sealed class BlobArtifactStore : IArtifactStore
+{
+    private readonly StorageContext _storage;
+    private readonly BlobContainerClient _artifacts;
+
+    public BlobArtifactStore(StorageContext storage)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        _storage = storage;
+        _artifacts = storage.Container(StorageNames.Artifacts);
+    }
+
+    public async Task<ArtifactRef> SaveAsync(string path, Stream content, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(content);
+        var blob = _artifacts.GetBlobClient(path);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        await using var hashing = new HashingReadStream(content, hash);
+        var uploaded = await blob.UploadAsync(hashing, new BlobUploadOptions(), cancellationToken);
+        var sha = Convert.ToHexStringLower(hash.GetHashAndReset());
+
+        // The hash is known only once the bytes are sent; record it as metadata guarded by the upload's ETag.
+        var info = await blob.SetMetadataAsync(
+            new Dictionary<string, string> { ["sha256"] = sha },
+            new BlobRequestConditions { IfMatch = uploaded.Value.ETag },
+            cancellationToken);
+        return new ArtifactRef(blob.Uri.AbsoluteUri, sha, hashing.BytesRead, info.Value.ETag.ToString());
+    }
+
+    public async Task<ArtifactRef> SaveJsonAsync<T>(string path, T value, CancellationToken cancellationToken = default)
+    {
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(value, StorageJson.Options);
+        await using var stream = new MemoryStream(bytes, writable: false);
+        return await SaveAsync(path, stream, cancellationToken);
+    }
+
+    public async Task<Stream> OpenReadAsync(string uri, CancellationToken cancellationToken = default)
+    {
+        var blob = _storage.ResolveBlob(uri);
+        var response = await blob.DownloadStreamingAsync(cancellationToken: cancellationToken);
+        return response.Value.Content;
+    }
+
+    public async Task<T?> ReadJsonAsync<T>(string uri, CancellationToken cancellationToken = default)
+    {
+        var blob = _storage.ResolveBlob(uri);
+        try
+        {
+            var content = await blob.DownloadContentAsync(cancellationToken);
+            return content.Value.Content.ToObjectFromJson<T>(StorageJson.Options);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return default;
+        }
+    }
+
+    /// <summary>Passes reads through while feeding every byte to a hash and counting them.</summary>
+    private sealed class HashingReadStream(Stream inner, IncrementalHash hash) : Stream
+    {
+        public long BytesRead { get; private set; }
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            var n = inner.Read(buffer);
+            Append(buffer[..n]);
+            return n;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var n = await inner.ReadAsync(buffer, cancellationToken);
+            Append(buffer.Span[..n]);
+            return n;
+        }
+
+        private void Append(ReadOnlySpan<byte> data)
+        {
+            hash.AppendData(data);
+            BytesRead += data.Length;
+        }
+    }
+}

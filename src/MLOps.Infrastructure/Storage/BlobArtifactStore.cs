@@ -66,6 +66,20 @@ public sealed class BlobArtifactStore : IArtifactStore
         }
     }
 
+    public async Task<T?> TryReadJsonAtAsync<T>(string path, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        try
+        {
+            var content = await _artifacts.GetBlobClient(path).DownloadContentAsync(cancellationToken);
+            return content.Value.Content.ToObjectFromJson<T>(StorageJson.Options);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return default;
+        }
+    }
+
     /// <summary>Passes reads through while feeding every byte to a hash and counting them.</summary>
     private sealed class HashingReadStream(Stream inner, IncrementalHash hash) : Stream
     {

@@ -27,13 +27,22 @@ public sealed class BlobDatasetStore : IDatasetStore
         _quarantine = storage.Container(StorageNames.Quarantine);
     }
 
-    public async Task<string> UploadAsync(string uploadName, Stream content, CancellationToken cancellationToken = default)
+    public async Task<string> UploadAsync(string uploadName, Stream content, string? author = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(uploadName);
         var blob = _uploads.GetBlobClient(uploadName);
-        await blob.UploadAsync(content, overwrite: true, cancellationToken);
+        var options = new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "text/csv" } };
+        if (!string.IsNullOrWhiteSpace(author))
+        {
+            options.Metadata = new Dictionary<string, string> { [AuthorMetadata] = author };
+        }
+
+        await blob.UploadAsync(content, options, cancellationToken);
         return blob.Uri.AbsoluteUri;
     }
+
+    /// <summary>Blob metadata key naming who uploaded a dataset.</summary>
+    public const string AuthorMetadata = "author";
 
     public async Task<UploadedBlob?> OpenUploadAsync(string uploadName, CancellationToken cancellationToken = default)
     {
@@ -43,7 +52,10 @@ public sealed class BlobDatasetStore : IDatasetStore
         {
             var response = await blob.DownloadStreamingAsync(cancellationToken: cancellationToken);
             var details = response.Value.Details;
-            return new UploadedBlob(response.Value.Content, details.ETag.ToString(), details.ContentLength, blob.Uri.AbsoluteUri);
+            return new UploadedBlob(response.Value.Content, details.ETag.ToString(), details.ContentLength, blob.Uri.AbsoluteUri)
+            {
+                Author = details.Metadata.TryGetValue(AuthorMetadata, out var author) ? author : null,
+            };
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {

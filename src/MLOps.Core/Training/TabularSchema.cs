@@ -115,6 +115,8 @@ internal sealed class TabularSchema
             AllowQuoting = true,
             ReadMultilines = true,
             TrimWhitespace = true,
+            // Empty numeric fields are missing (NaN, then mean-imputed), not 0.
+            MissingRealsAsNaNs = true,
         });
     }
 

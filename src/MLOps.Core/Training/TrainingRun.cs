@@ -271,6 +271,7 @@ internal static class TrainingRunner
         o.MinimumExampleCountPerLeaf = Int(p, "min_leaf") ?? o.MinimumExampleCountPerLeaf;
         o.UseCategoricalSplit = false;
         o.Seed = seed;
+        o.NumberOfThreads = 1;
     }
 
     private static void ApplyLightGbm(LightGbmRegressionTrainer.Options o, IReadOnlyDictionary<string, double> p, int seed)
@@ -281,6 +282,7 @@ internal static class TrainingRunner
         o.MinimumExampleCountPerLeaf = Int(p, "min_leaf") ?? o.MinimumExampleCountPerLeaf;
         o.UseCategoricalSplit = false;
         o.Seed = seed;
+        o.NumberOfThreads = 1;
     }
 
     // SDCA is only reproducible single-threaded.

@@ -26,8 +26,8 @@ public sealed class ModelTrainerTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"{trainer}: auc {result.Metrics["auc"]:0.0000}, {result.TrainSeconds:0.000} s, train {result.TrainRows}, holdout {result.HoldoutRows}");
         Assert.True(result.Metrics["auc"] > 0.7, $"auc {result.Metrics["auc"]}");
         Assert.Equal(["accuracy", "auc", "aucpr", "f1", "log_loss", "precision", "recall"], result.Metrics.Keys.Order(StringComparer.Ordinal));
-        Assert.Equal(3000, result.TrainRows + result.HoldoutRows);
-        Assert.InRange(result.HoldoutRows, 500, 700);
+        Assert.Equal(2000, result.TrainRows + result.HoldoutRows);
+        Assert.InRange(result.HoldoutRows, 330, 470);
         Assert.Null(result.ChampionMetrics);
         Assert.True(result.TrainSeconds > 0);
         Assert.True(model.Length > 0);
@@ -254,7 +254,7 @@ public sealed class ModelTrainerTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void Train_UnknownTrainerOrParameter_Throws()
     {
-        var csv = SyntheticData.WriteBinaryCsv(_temp.Path, rows: 300);
+        var csv = SyntheticData.WriteBinaryCsv(_temp.Path, rows: 100);
         using var model = new MemoryStream();
         var unknownTrainer = SyntheticData.BinaryWorkflow("xgboost", new Dictionary<string, double>());
         Assert.Contains("xgboost", Assert.Throws<ArgumentException>(() => ModelTrainer.Train(unknownTrainer, csv, model)).Message, StringComparison.Ordinal);
@@ -269,7 +269,7 @@ public sealed class ModelTrainerTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void Train_Cancelled_Throws()
     {
-        var csv = SyntheticData.WriteBinaryCsv(_temp.Path, rows: 300);
+        var csv = SyntheticData.WriteBinaryCsv(_temp.Path, rows: 100);
         using var model = new MemoryStream();
         using var cancelled = new CancellationTokenSource();
         cancelled.Cancel();
@@ -279,7 +279,7 @@ public sealed class ModelTrainerTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void Train_Multiclass_IsNotSupported()
     {
-        var csv = SyntheticData.WriteBinaryCsv(_temp.Path, rows: 300);
+        var csv = SyntheticData.WriteBinaryCsv(_temp.Path, rows: 100);
         var workflow = SyntheticData.BinaryWorkflow("fasttree");
         workflow = workflow with { Model = workflow.Model with { Task = ModelTask.Multiclass } };
         using var model = new MemoryStream();

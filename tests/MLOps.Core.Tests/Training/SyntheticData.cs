@@ -11,7 +11,7 @@ internal static class SyntheticData
 
     /// <summary>Binary: logistic signal on income, age, debt_ratio and region; some missing incomes; a quoted
     /// note column that is not a feature.</summary>
-    internal static string WriteBinaryCsv(string directory, int rows = 3000, int seed = 7, bool shuffleLabels = false)
+    internal static string WriteBinaryCsv(string directory, int rows = 2000, int seed = 7, bool shuffleLabels = false)
     {
         var random = new Random(seed);
         var lines = new List<string[]>();
@@ -130,9 +130,9 @@ internal static class SyntheticData
 
     internal static Dictionary<string, double> DefaultParameters(string trainer) => trainer switch
     {
-        "fasttree" => new() { ["trees"] = 40, ["leaves"] = 8, ["learning_rate"] = 0.2, ["min_leaf"] = 10 },
-        "lightgbm" => new() { ["iterations"] = 40, ["leaves"] = 8, ["learning_rate"] = 0.2, ["min_leaf"] = 10 },
-        _ => new() { ["iterations"] = 50 },
+        "fasttree" => new() { ["trees"] = 20, ["leaves"] = 8, ["learning_rate"] = 0.2, ["min_leaf"] = 10 },
+        "lightgbm" => new() { ["iterations"] = 20, ["leaves"] = 8, ["learning_rate"] = 0.2, ["min_leaf"] = 10 },
+        _ => new() { ["iterations"] = 20 },
     };
 }
 

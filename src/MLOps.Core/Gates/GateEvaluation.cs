@@ -147,7 +147,7 @@ public static class GateEvaluator
         var share = improvement / Math.Abs(baseline);
         var relativePassed = share + Epsilon >= threshold;
         return new GateResult(metric, RelativeKind, threshold, actual, baseline, relativePassed,
-            $"{metric} {F(actual)} {place} ({P(share)} {(share >= 0 ? "better" : "worse")}){direction}; {verb} change >= {P(threshold)}");
+            $"{metric} {F(actual)} {place} ({P(Math.Abs(share))} {(share >= 0 ? "better" : "worse")}{(lowerIsBetter ? "; lower is better" : "")}); {verb} change >= {P(threshold)}");
     }
 
     private static string F(double value) => value.ToString("0.000", CultureInfo.InvariantCulture);

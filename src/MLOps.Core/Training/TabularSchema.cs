@@ -17,6 +17,9 @@ internal sealed class TabularSchema
     private const string EncodedPrefix = "__enc_";
     private const string FilledPrefix = "__num_";
 
+    /// <summary>The label's text as read (training only), to tell an empty label from <c>false</c>.</summary>
+    internal const string RawLabelColumn = "__label_text";
+
     private TabularSchema(WorkflowDefinition workflow)
     {
         Workflow = workflow;
@@ -90,7 +93,7 @@ internal sealed class TabularSchema
     /// <summary>Builds the text loader. <paramref name="header"/> is the file's header (columns are bound by name,
     /// so a file may order its columns freely and carry extra ones); contract columns absent from the header are
     /// left out, the caller decides whether that is an error.</summary>
-    internal TextLoader CreateLoader(MLContext mlContext, IReadOnlyList<string> header)
+    internal TextLoader CreateLoader(MLContext mlContext, IReadOnlyList<string> header, bool withRawLabel = false)
     {
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < header.Count; i++)
@@ -104,6 +107,10 @@ internal sealed class TabularSchema
             if (index.TryGetValue(column.Name, out var position))
             {
                 columns.Add(new TextLoader.Column(column.Name, KindOf(column), position));
+                if (withRawLabel && column.Name == Label)
+                {
+                    columns.Add(new TextLoader.Column(RawLabelColumn, DataKind.String, position));
+                }
             }
         }
 

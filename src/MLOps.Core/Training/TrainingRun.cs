@@ -47,13 +47,9 @@ internal static class TrainingRunner
         var mlContext = new MLContext(seed: training.Seed);
         try
         {
-            var loader = schema.CreateLoader(mlContext, header);
-            IDataView data = loader.Load(csvPath);
-            if (schema.Task == ModelTask.Regression)
-            {
-                data = mlContext.Data.FilterRowsByMissingValues(data, schema.Label);
-            }
-
+            var loader = schema.CreateLoader(mlContext, header, withRawLabel: true);
+            var data = loader.Load(csvPath);
+            CheckLabels(data, schema, csvPath);
             CheckRows(data, schema, csvPath, "");
             var split = mlContext.Data.TrainTestSplit(data, testFraction: training.Holdout, seed: training.Seed);
             var trainRows = CheckRows(split.TrainSet, schema, csvPath, " (training part of the split)");
@@ -72,7 +68,8 @@ internal static class TrainingRunner
                 championMetrics = EvaluateChampion(mlContext, schema, championModel, split.TestSet, csvPath);
             }
 
-            mlContext.Model.Save(model, data.Schema, modelOutput);
+            // The saved input schema is the contract's columns as scoring reads them (no training-only columns).
+            mlContext.Model.Save(model, schema.CreateLoader(mlContext, header).GetOutputSchema(), modelOutput);
             stopwatch.Stop();
 
             var result = new TrainingResult
@@ -118,6 +115,32 @@ internal static class TrainingRunner
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new InvalidOperationException($"'{csvPath}' cannot be read: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Every row needs a label: an empty binary label would otherwise read as false.</summary>
+    private static void CheckLabels(IDataView data, TabularSchema schema, string csvPath)
+    {
+        var column = data.Schema[TabularSchema.RawLabelColumn];
+        using var cursor = data.GetRowCursor([column]);
+        var getter = cursor.GetGetter<ReadOnlyMemory<char>>(column);
+        var text = default(ReadOnlyMemory<char>);
+        long row = 0, empty = 0, first = 0;
+        while (cursor.MoveNext())
+        {
+            row++;
+            getter(ref text);
+            if (text.Span.Trim().IsEmpty)
+            {
+                empty++;
+                first = first == 0 ? row : first;
+            }
+        }
+
+        if (empty > 0)
+        {
+            throw new InvalidOperationException(
+                $"'{csvPath}': {empty} row(s) have no value in label column '{schema.Label}' (first at data row {first}).");
         }
     }
 

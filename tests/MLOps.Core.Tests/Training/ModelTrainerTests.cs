@@ -221,6 +221,20 @@ public sealed class ModelTrainerTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("defaulted", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("maybe", "maybe")]
+    [InlineData("", "no value in label column 'defaulted' (first at data row 3)")]
+    public void Train_BadLabel_NamesTheFile(string label, string expected)
+    {
+        var path = Path.Combine(_temp.Path, "bad-label.csv");
+        var lines = Enumerable.Range(0, 100).Select(i => $"C{i},{50 + i % 7},{30 + i % 11},0.{i % 9},EU,x,{(i == 2 ? label : i % 2 == 0 ? "true" : "false")}");
+        File.WriteAllText(path, "customer_id,income,age,debt_ratio,region,note,defaulted\n" + string.Join('\n', lines) + "\n");
+        using var model = new MemoryStream();
+        var error = Assert.Throws<InvalidOperationException>(() => ModelTrainer.Train(SyntheticData.BinaryWorkflow("fasttree"), path, model));
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Train_MissingFeatureColumn_NamesIt()
     {

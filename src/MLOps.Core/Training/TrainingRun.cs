@@ -166,9 +166,19 @@ internal static class TrainingRunner
         }
         else
         {
+            var getter = cursor.GetGetter<float>(column);
+            var value = 0f;
+            long notNumbers = 0;
             while (cursor.MoveNext())
             {
+                getter(ref value);
                 rows++;
+                notNumbers += float.IsFinite(value) ? 0 : 1;
+            }
+
+            if (notNumbers > 0)
+            {
+                throw new InvalidOperationException($"'{csvPath}'{part}: {notNumbers} row(s) have a label '{schema.Label}' that is not a number.");
             }
         }
 

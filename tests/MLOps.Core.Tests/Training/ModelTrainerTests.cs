@@ -236,6 +236,18 @@ public sealed class ModelTrainerTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void Train_RegressionLabelNotANumber_NamesTheFile()
+    {
+        var path = Path.Combine(_temp.Path, "bad-target.csv");
+        var lines = Enumerable.Range(0, 100).Select(i => $"{i},{i % 10},{i % 5},EU,{(i == 7 ? "abc" : (i % 13).ToString(CultureInfo.InvariantCulture))}");
+        File.WriteAllText(path, "id,x1,x2,region,y\n" + string.Join('\n', lines) + "\n");
+        using var model = new MemoryStream();
+        var error = Assert.Throws<InvalidOperationException>(() => ModelTrainer.Train(SyntheticData.RegressionWorkflow("fasttree"), path, model));
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.Contains("not a number", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Train_MissingFeatureColumn_NamesIt()
     {
         var path = Path.Combine(_temp.Path, "no-age.csv");

@@ -1,3 +1,4 @@
+using System.Globalization;
 using MLOps.Core.Workflows;
 
 namespace MLOps.Core.Gates;
@@ -13,9 +14,143 @@ public sealed record GateReport
     public IReadOnlyList<GateResult> Results { get; init; } = [];
 }
 
-/// <summary>Evaluates a workflow's gates. TODO(helper A2): implement.</summary>
+/// <summary>Evaluates a workflow's gates. Each threshold of a gate gives one <see cref="GateResult"/>: kind
+/// <c>absolute</c> for <see cref="GateSpec.Min"/> / <see cref="GateSpec.Max"/>, kind <c>relative_to_champion</c> for
+/// <see cref="GateSpec.MinAbsoluteChange"/> / <see cref="GateSpec.MinRelativeChange"/>. Relative gates are
+/// direction-aware: for lower-is-better metrics (<see cref="LowerIsBetter"/>) an improvement is a decrease.</summary>
 public static class GateEvaluator
 {
+    public const string AbsoluteKind = "absolute";
+    public const string RelativeKind = "relative_to_champion";
+    public const string FirstModelMessage = "first model: no champion to compare with";
+
+    /// <summary>Metrics for which smaller values are better.</summary>
+    public static IReadOnlySet<string> LowerIsBetter { get; } =
+        new HashSet<string>(["log_loss", "rmse", "mae", "mse", "mape"], StringComparer.OrdinalIgnoreCase);
+
+    // Tolerates floating-point noise when a value sits exactly on its threshold.
+    private const double Epsilon = 1e-12;
+
     public static GateReport Evaluate(IReadOnlyList<GateSpec> gates, IReadOnlyDictionary<string, double> candidate, IReadOnlyDictionary<string, double>? champion)
-        => throw new NotImplementedException();
+    {
+        ArgumentNullException.ThrowIfNull(gates);
+        ArgumentNullException.ThrowIfNull(candidate);
+
+        var results = new List<GateResult>();
+        foreach (var gate in gates)
+        {
+            EvaluateGate(gate, candidate, champion, results);
+        }
+
+        return new GateReport
+        {
+            Passed = results.TrueForAll(r => r.Passed),
+            FirstModel = champion is null,
+            Results = results,
+        };
+    }
+
+    private static void EvaluateGate(GateSpec gate, IReadOnlyDictionary<string, double> candidate, IReadOnlyDictionary<string, double>? champion, List<GateResult> results)
+    {
+        var metric = gate.Metric;
+        var thresholds = new List<(string Kind, double Threshold, Func<double, GateResult> Check)>();
+        if (gate.Min is { } min)
+        {
+            thresholds.Add((AbsoluteKind, min, actual => actual + Epsilon >= min
+                ? new GateResult(metric, AbsoluteKind, min, actual, null, true, $"{metric} {F(actual)} >= {F(min)}")
+                : new GateResult(metric, AbsoluteKind, min, actual, null, false, $"{metric} {F(actual)} < {F(min)} (minimum)")));
+        }
+
+        if (gate.Max is { } max)
+        {
+            thresholds.Add((AbsoluteKind, max, actual => actual - Epsilon <= max
+                ? new GateResult(metric, AbsoluteKind, max, actual, null, true, $"{metric} {F(actual)} <= {F(max)}")
+                : new GateResult(metric, AbsoluteKind, max, actual, null, false, $"{metric} {F(actual)} > {F(max)} (maximum)")));
+        }
+
+        if (gate.MinAbsoluteChange is { } absolute)
+        {
+            thresholds.Add((RelativeKind, absolute, actual => Relative(metric, absolute, actual, champion, relative: false)));
+        }
+
+        if (gate.MinRelativeChange is { } relative)
+        {
+            thresholds.Add((RelativeKind, relative, actual => Relative(metric, relative, actual, champion, relative: true)));
+        }
+
+        if (thresholds.Count == 0)
+        {
+            candidate.TryGetValue(metric, out var value);
+            results.Add(new GateResult(metric, AbsoluteKind, double.NaN, candidate.ContainsKey(metric) ? value : null, null, false,
+                $"gate on {metric} sets no threshold (min, max, min_absolute_change or min_relative_change)"));
+            return;
+        }
+
+        foreach (var (kind, threshold, check) in thresholds)
+        {
+            if (!candidate.TryGetValue(metric, out var actual))
+            {
+                var available = candidate.Count == 0 ? "none" : string.Join(", ", candidate.Keys.Order(StringComparer.Ordinal));
+                results.Add(new GateResult(metric, kind, threshold, null, null, false,
+                    $"{metric}: the candidate has no such metric (available: {available})"));
+            }
+            else if (!double.IsFinite(actual))
+            {
+                results.Add(new GateResult(metric, kind, threshold, actual, null, false, $"{metric}: the candidate's value {F(actual)} is not a finite number"));
+            }
+            else
+            {
+                results.Add(check(actual));
+            }
+        }
+    }
+
+    private static GateResult Relative(string metric, double threshold, double actual, IReadOnlyDictionary<string, double>? champion, bool relative)
+    {
+        if (champion is null)
+        {
+            return new GateResult(metric, RelativeKind, threshold, actual, null, true, FirstModelMessage);
+        }
+
+        if (!champion.TryGetValue(metric, out var baseline) || !double.IsFinite(baseline))
+        {
+            return new GateResult(metric, RelativeKind, threshold, actual, null, false, $"{metric}: the champion has no value to compare with");
+        }
+
+        var lowerIsBetter = LowerIsBetter.Contains(metric);
+        var difference = actual - baseline;
+        var improvement = lowerIsBetter ? -difference : difference;
+        var place = difference switch
+        {
+            > 0 => $"is {F(Math.Abs(difference))} above champion {F(baseline)}",
+            < 0 => $"is {F(Math.Abs(difference))} below champion {F(baseline)}",
+            _ => $"equals champion {F(baseline)}",
+        };
+        var direction = lowerIsBetter ? " (lower is better)" : "";
+        var verb = threshold > 0 ? "required" : "allowed";
+
+        if (!relative)
+        {
+            var passed = improvement + Epsilon >= threshold;
+            return new GateResult(metric, RelativeKind, threshold, actual, baseline, passed,
+                $"{metric} {F(actual)} {place}{direction}; {verb} change >= {F(threshold)}");
+        }
+
+        if (baseline == 0)
+        {
+            // From a champion value of 0 any improvement is infinitely large and any degradation infinitely bad.
+            var passedAtZero = improvement > Epsilon || (Math.Abs(improvement) <= Epsilon && threshold <= 0);
+            return new GateResult(metric, RelativeKind, threshold, actual, baseline, passedAtZero,
+                $"{metric} {F(actual)} {place}{direction}; relative change from a champion value of 0 is undefined; {verb} change >= {P(threshold)}");
+        }
+
+        var share = improvement / Math.Abs(baseline);
+        var relativePassed = share + Epsilon >= threshold;
+        return new GateResult(metric, RelativeKind, threshold, actual, baseline, relativePassed,
+            $"{metric} {F(actual)} {place} ({P(Math.Abs(share))} {(share >= 0 ? "better" : "worse")}{(lowerIsBetter ? "; lower is better" : "")}); {verb} change >= {P(threshold)}");
+    }
+
+    private static string F(double value) => value.ToString("0.000", CultureInfo.InvariantCulture);
+
+    private static string P(double share) => (share * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%";
 }

@@ -1,3 +1,5 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
 using MLOps.Core.Workflows;
 
 namespace MLOps.Core.Training;
@@ -17,24 +19,116 @@ public sealed record TrainingResult
 /// <summary>One scored row.</summary>
 public sealed record Prediction(double Score, double? Probability, string? PredictedLabel);
 
-/// <summary>Trains and evaluates an ML.NET model as a workflow says. TODO(helper A2): implement.</summary>
+/// <summary>Trains and evaluates an ML.NET model as a workflow says: the pipeline (mean imputation of numeric
+/// features, one-hot categories, one feature vector, the trainer) is built from the data contract, the holdout
+/// split is deterministic (workflow seed and holdout share).</summary>
 public static class ModelTrainer
 {
     /// <summary>Reads <paramref name="csvPath"/>, splits it by the workflow's seed and holdout share, trains the
     /// workflow's trainer, writes the model (ML.NET zip) to <paramref name="modelOutput"/> and evaluates it on the
     /// holdout. When <paramref name="championModel"/> is given, it is evaluated on the same holdout too.</summary>
+    /// <exception cref="InvalidOperationException">The file is unreadable, has no rows, misses a needed column,
+    /// has a single label class, or the champion cannot be applied to this data.</exception>
+    /// <exception cref="ArgumentException">The workflow names an unknown trainer or parameter.</exception>
     public static TrainingResult Train(WorkflowDefinition workflow, string csvPath, Stream modelOutput, Stream? championModel = null, CancellationToken cancellationToken = default)
-        => throw new NotImplementedException();
+        => TrainingRunner.Run(workflow, csvPath, modelOutput, championModel, cancellationToken).Result;
 }
 
-/// <summary>A loaded model that scores rows given as column name → invariant-culture text. Thread-safe.
-/// TODO(helper A2): implement.</summary>
+/// <summary>A loaded model that scores rows given as column name → invariant-culture text. Thread-safe.</summary>
+/// <remarks>Feature columns are required in every row (a null value means missing); the label, the id and
+/// non-feature columns may be left out. Rows are numbered from 1 in error messages.</remarks>
 public sealed class ModelScorer
 {
-    private ModelScorer() { }
+    private readonly TabularSchema _schema;
+    private readonly TextLoader _loader;
+    private readonly ITransformer _model;
 
-    public static ModelScorer Load(WorkflowDefinition workflow, Stream model) => throw new NotImplementedException();
+    private ModelScorer(TabularSchema schema, TextLoader loader, ITransformer model)
+    {
+        _schema = schema;
+        _loader = loader;
+        _model = model;
+    }
+
+    public static ModelScorer Load(WorkflowDefinition workflow, Stream model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var schema = TabularSchema.For(workflow);
+        var mlContext = new MLContext(seed: workflow.Training.Seed);
+        ITransformer transformer;
+        try
+        {
+            transformer = mlContext.Model.Load(model, out _);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new InvalidOperationException($"The model of '{workflow.Model.Name}' could not be loaded: {ex.Message}", ex);
+        }
+
+        var loader = schema.CreateLoader(mlContext, [.. schema.ScoringColumns.Select(c => c.Name)]);
+        var scorer = new ModelScorer(schema, loader, transformer);
+
+        // Fail at load time, not at the first request, when the model does not fit this data contract.
+        try
+        {
+            var output = transformer.GetOutputSchema(loader.GetOutputSchema());
+            _ = output["Score"];
+            if (schema.Task == ModelTask.Binary)
+            {
+                _ = output["Probability"];
+                _ = output["PredictedLabel"];
+            }
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+        {
+            throw new InvalidOperationException($"The model cannot score rows of the data contract of '{workflow.Model.Name}': {ex.Message}", ex);
+        }
+
+        return scorer;
+    }
 
     /// <summary>Scores rows; throws <see cref="ArgumentException"/> naming the row and column of a bad value.</summary>
-    public IReadOnlyList<Prediction> Score(IReadOnlyList<IReadOnlyDictionary<string, string?>> rows) => throw new NotImplementedException();
+    public IReadOnlyList<Prediction> Score(IReadOnlyList<IReadOnlyDictionary<string, string?>> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        if (rows.Count == 0)
+        {
+            return [];
+        }
+
+        var csv = _schema.ToCsv(rows);
+        var scored = _model.Transform(_loader.Load(new InMemoryTextSource(csv)));
+        var binary = _schema.Task == ModelTask.Binary;
+        var scoreColumn = scored.Schema["Score"];
+        DataViewSchema.Column[] needed = binary ? [scoreColumn, scored.Schema["Probability"], scored.Schema["PredictedLabel"]] : [scoreColumn];
+
+        var predictions = new List<Prediction>(rows.Count);
+        using var cursor = scored.GetRowCursor(needed);
+        var scoreGetter = cursor.GetGetter<float>(scoreColumn);
+        var probabilityGetter = binary ? cursor.GetGetter<float>(needed[1]) : null;
+        var labelGetter = binary ? cursor.GetGetter<bool>(needed[2]) : null;
+        float score = 0, probability = 0;
+        var label = false;
+        while (cursor.MoveNext())
+        {
+            scoreGetter(ref score);
+            if (binary)
+            {
+                probabilityGetter!(ref probability);
+                labelGetter!(ref label);
+                predictions.Add(new Prediction(score, probability, label ? "true" : "false"));
+            }
+            else
+            {
+                predictions.Add(new Prediction(score, null, null));
+            }
+        }
+
+        if (predictions.Count != rows.Count)
+        {
+            throw new InvalidOperationException($"Scoring produced {predictions.Count} predictions for {rows.Count} rows.");
+        }
+
+        return predictions;
+    }
 }

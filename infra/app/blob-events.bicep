@@ -16,12 +16,6 @@ param storageAccountName string
 @description('Name of the user-assigned identity attached to the system topic, used to dead-letter.')
 param identityName string
 
-@description('Function whose blob trigger receives the events.')
-param functionName string = 'DatasetUploadTrigger'
-
-@description('Container whose uploads start a lifecycle run.')
-param containerName string = 'datasets'
-
 @description('Container for events Event Grid could not deliver.')
 param deadLetterContainerName string = 'events-deadletter'
 
@@ -41,16 +35,18 @@ resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' 
   name: identityName
 }
 
+// The webhook of the Event Grid-based blob trigger: functionName is Host.Functions.<[Function] name>, the
+// trigger's path is "datasets/{name}" (src/MLOps.Functions/Triggers/DatasetUploadTrigger.cs).
 var blobsExtensionKey = listKeys('${functionApp.id}/host/default', '2022-03-01').systemKeys.blobs_extension
 
 resource datasetUploads 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-02-15' = {
   parent: systemTopic
-  name: '${containerName}-uploads'
+  name: 'datasets-uploads'
   properties: {
     destination: {
       endpointType: 'WebHook'
       properties: {
-        endpointUrl: 'https://${functionApp.properties.defaultHostName}/runtime/webhooks/blobs?functionName=Host.Functions.${functionName}&code=${blobsExtensionKey}'
+        endpointUrl: 'https://${functionApp.properties.defaultHostName}/runtime/webhooks/blobs?functionName=Host.Functions.DatasetUploadTrigger&code=${blobsExtensionKey}'
         maxEventsPerBatch: 1
         preferredBatchSizeInKilobytes: 64
       }
@@ -60,7 +56,7 @@ resource datasetUploads 'Microsoft.EventGrid/systemTopics/eventSubscriptions@202
       includedEventTypes: [
         'Microsoft.Storage.BlobCreated'
       ]
-      subjectBeginsWith: '/blobServices/default/containers/${containerName}/'
+      subjectBeginsWith: '/blobServices/default/containers/datasets/'
     }
     retryPolicy: {
       maxDeliveryAttempts: 30

@@ -67,31 +67,6 @@ var blobEndpoint = storage.properties.primaryEndpoints.blob
 var queueEndpoint = storage.properties.primaryEndpoints.queue
 var tableEndpoint = storage.properties.primaryEndpoints.table
 
-// Identity-based connection settings for one connection name (host storage, the blob trigger, Durable).
-func identityConnection(prefix string, blob string, queue string, table string, clientId string) object => {
-  '${prefix}__blobServiceUri': blob
-  '${prefix}__queueServiceUri': queue
-  '${prefix}__tableServiceUri': table
-  '${prefix}__credential': 'managedidentity'
-  '${prefix}__clientId': clientId
-}
-
-var appSettings = union(
-  identityConnection('AzureWebJobsStorage', blobEndpoint, queueEndpoint, tableEndpoint, identityClientId),
-  identityConnection('MLOpsStorage', blobEndpoint, queueEndpoint, tableEndpoint, identityClientId),
-  {
-    // The app's own clients (DefaultAzureCredential picks the user-assigned identity from AZURE_CLIENT_ID).
-    AZURE_CLIENT_ID: identityClientId
-    MLOps__Storage__BlobServiceUri: blobEndpoint
-    MLOps__Storage__QueueServiceUri: queueEndpoint
-    MLOps__Storage__TableServiceUri: tableEndpoint
-    MLOps__EventGrid__TopicEndpoint: lifecycleTopicEndpoint
-    MLOpsTaskHub: taskHubName
-    APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
-    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
-  }
-)
-
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
   location: location
@@ -148,10 +123,34 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   }
 }
 
+// Identity-based connections: `<name>__*ServiceUri` + `__credential` + `__clientId`, never a key.
 resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: functionApp
   name: 'appsettings'
-  properties: appSettings
+  properties: {
+    // Host storage (Flex Consumption runtime, timers, keys).
+    AzureWebJobsStorage__blobServiceUri: blobEndpoint
+    AzureWebJobsStorage__queueServiceUri: queueEndpoint
+    AzureWebJobsStorage__tableServiceUri: tableEndpoint
+    AzureWebJobsStorage__credential: 'managedidentity'
+    AzureWebJobsStorage__clientId: identityClientId
+    // Connection "MLOpsStorage": the Event Grid-based blob trigger and the Durable Task storage provider (host.json).
+    MLOpsStorage__blobServiceUri: blobEndpoint
+    MLOpsStorage__queueServiceUri: queueEndpoint
+    MLOpsStorage__tableServiceUri: tableEndpoint
+    MLOpsStorage__credential: 'managedidentity'
+    MLOpsStorage__clientId: identityClientId
+    MLOpsTaskHub: taskHubName
+    // The app's own clients; DefaultAzureCredential picks the user-assigned identity from AZURE_CLIENT_ID.
+    AZURE_CLIENT_ID: identityClientId
+    MLOps__Storage__BlobServiceUri: blobEndpoint
+    MLOps__Storage__QueueServiceUri: queueEndpoint
+    MLOps__Storage__TableServiceUri: tableEndpoint
+    MLOps__EventGrid__TopicEndpoint: lifecycleTopicEndpoint
+    // Telemetry with Entra ID (the component has local auth disabled).
+    APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+  }
 }
 
 // No publishing passwords: azd deploys with Entra ID.

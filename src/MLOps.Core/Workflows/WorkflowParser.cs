@@ -594,9 +594,9 @@ public static class WorkflowParser
                 {
                     CronExpression.Parse(schedule, CronFormat.Standard);
                 }
-                catch (CronFormatException ex)
+                catch (CronFormatException)
                 {
-                    Error(f.MarkOf("schedule"), $"'monitoring.schedule' is not a valid 5-field cron expression ('{schedule}'): {ex.Message}");
+                    Error(f.MarkOf("schedule"), $"'monitoring.schedule' must be a 5-field cron expression (minute hour day-of-month month day-of-week, UTC); got '{schedule}'");
                 }
             }
             var window = Duration(f, "window");

@@ -23,7 +23,15 @@ public static class DatasetValidator
         ArgumentNullException.ThrowIfNull(contract);
         options ??= new ValidationOptions();
         using var hashing = new HashingReadStream(csv, Math.Max(options.MaxRowBytes, 1024));
-        var state = new ValidationRun(fileName, contract, options);
+        long expectedBytes = 0;
+        try
+        {
+            expectedBytes = csv.CanSeek ? csv.Length - csv.Position : 0;
+        }
+        catch (NotSupportedException)
+        {
+        }
+        var state = new ValidationRun(fileName, contract, options, expectedBytes);
         try
         {
             using var text = new StreamReader(hashing, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: true);
@@ -68,10 +76,24 @@ public static class DatasetValidator
         public double Min = double.PositiveInfinity;
         public double Max = double.NegativeInfinity;
 
-        public Dictionary<string, bool>.AlternateLookup<ReadOnlySpan<char>>? Categories { get; init; }
-        public Dictionary<string, long>.AlternateLookup<ReadOnlySpan<char>>? Seen { get; init; }
-        public HashSet<string>.AlternateLookup<ReadOnlySpan<char>>? Distinct { get; init; }
+        /// <summary>Allowed values of a category column → index into <see cref="CategorySeen"/>.</summary>
+        public Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>>? Categories { get; init; }
+        public bool[] CategorySeen { get; init; } = [];
+        /// <summary>Values seen so far in a unique column.</summary>
+        public SpanSet? Seen { get; init; }
+        /// <summary>Distinct values of an open category or string column (up to <see cref="DistinctCap"/>).</summary>
+        public SpanSet? Distinct { get; init; }
         public bool DistinctOverflow;
+        public bool SawTrue;
+        public bool SawFalse;
+
+        public int? DistinctCount => Spec.Type switch
+        {
+            ColumnType.Boolean => (SawTrue ? 1 : 0) + (SawFalse ? 1 : 0),
+            ColumnType.Category when Categories is not null => CategorySeen.Count(seen => seen),
+            ColumnType.Category or ColumnType.String when !DistinctOverflow => Distinct?.Count,
+            _ => null,
+        };
     }
 
     private sealed class ValidationRun
@@ -87,8 +109,11 @@ public static class DatasetValidator
         private bool _sawHeader;
         private long _issueCount;
 
-        public ValidationRun(string file, DataContract contract, ValidationOptions options)
+        private readonly long _expectedBytes;
+
+        public ValidationRun(string file, DataContract contract, ValidationOptions options, long expectedBytes)
         {
+            _expectedBytes = expectedBytes;
             _file = file;
             _contract = contract;
             _options = options;
@@ -100,12 +125,12 @@ public static class DatasetValidator
                 {
                     IsLabel = contract.Label is not null && spec.Name == contract.Label,
                     Categories = spec is { Type: ColumnType.Category, Values: { } values }
-                        ? values.Distinct(StringComparer.Ordinal).ToDictionary(v => v, _ => true, StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>()
+                        ? values.Distinct(StringComparer.Ordinal).Select((v, index) => (v, index))
+                            .ToDictionary(p => p.v, p => p.index, StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>()
                         : null,
-                    Seen = spec.Unique ? new Dictionary<string, long>(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>() : null,
-                    Distinct = spec.Type is ColumnType.Category or ColumnType.Boolean or ColumnType.String
-                        ? new HashSet<string>(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>()
-                        : null,
+                    CategorySeen = new bool[spec.Values?.Count ?? 0],
+                    Seen = spec.Unique ? new SpanSet() : null,
+                    Distinct = spec.Type is ColumnType.Category or ColumnType.String && spec.Values is null ? new SpanSet() : null,
                 };
             }
         }
@@ -123,6 +148,10 @@ public static class DatasetValidator
             }
             Rows++;
             var rowNumber = Rows;
+            if (rowNumber == 1 && _expectedBytes > 0)
+            {
+                PresizeUniqueSets(row);
+            }
             if (row.ColCount != _header.Count)
             {
                 var what = row.ColCount == 1 && row.Span.IsWhiteSpace() ? "is empty" : $"has {row.ColCount} fields";
@@ -136,15 +165,35 @@ public static class DatasetValidator
                 {
                     continue;
                 }
-                var span = row[i].Span;
+                var col = row[i];
+                var span = col.Span;
                 if (span.Length > _options.MaxRowBytes)
                 {
                     Malformed(rowNumber, $"row {rowNumber}, column '{column.Spec.Name}': the field is longer than {_options.MaxRowBytes} characters; reading stopped");
                     return false;
                 }
+                // Fast path for the common case: a well-formed finite number (Sep parses with csFastFloat).
+                if (column.Spec.Type == ColumnType.Number && span.Length > 0 && col.TryParse<double>(out var number) && double.IsFinite(number))
+                {
+                    Numeric(column, rowNumber, span, number);
+                    continue;
+                }
                 CheckCell(column, span.Trim(), rowNumber);
             }
             return true;
+        }
+
+        /// <summary>Estimates the row count from the stream length and the first row, and sizes the unique sets.</summary>
+        private void PresizeUniqueSets(SepReader.Row first)
+        {
+            var estimatedRows = _expectedBytes / Math.Max(first.Span.Length + 1, 1);
+            for (var i = 0; i < _byPosition.Length && i < first.ColCount; i++)
+            {
+                if (_byPosition[i] is { Seen: { } seen })
+                {
+                    seen.EnsureCapacity((int)Math.Min(estimatedRows + estimatedRows / 8, 1 << 26), first[i].Span.Length);
+                }
+            }
         }
 
         private bool ReadHeader(SepReader.Row row)
@@ -233,7 +282,7 @@ public static class DatasetValidator
                     return;
 
                 case ColumnType.Integer:
-                    if (!long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer))
+                    if (!TryParseInteger(value, out var integer))
                     {
                         TypeError(column, row, value, "is not an integer");
                         return;
@@ -242,22 +291,34 @@ public static class DatasetValidator
                     return;
 
                 case ColumnType.Boolean:
-                    if (!IsBoolean(value))
+                    switch (ParseBoolean(value))
                     {
-                        TypeError(column, row, value, "is not a boolean (true/false, 1/0, yes/no)");
-                        return;
+                        case true:
+                            column.SawTrue = true;
+                            return;
+                        case false:
+                            column.SawFalse = true;
+                            return;
+                        default:
+                            TypeError(column, row, value, "is not a boolean (true/false, 1/0, yes/no)");
+                            return;
                     }
-                    AddDistinct(column, value);
-                    return;
 
                 case ColumnType.Category:
-                    if (column.Categories is { } categories && !categories.ContainsKey(value))
+                    if (column.Categories is { } categories)
                     {
-                        column.OutOfBounds++;
-                        Issue(row, column, "category", value, $"value '{Clip(value)}' is not one of: {string.Join(", ", column.Spec.Values!)}");
-                        return;
+                        if (!categories.TryGetValue(value, out var index))
+                        {
+                            column.OutOfBounds++;
+                            Issue(row, column, "category", value, $"value '{Clip(value)}' is not one of: {string.Join(", ", column.Spec.Values!)}");
+                            return;
+                        }
+                        column.CategorySeen[index] = true;
                     }
-                    AddDistinct(column, value);
+                    else
+                    {
+                        AddDistinct(column, value);
+                    }
                     CheckUnique(column, row, value);
                     return;
 
@@ -304,9 +365,9 @@ public static class DatasetValidator
 
         private void CheckUnique(ColumnState column, long row, ReadOnlySpan<char> value)
         {
-            if (column.Seen is { } seen && !seen.TryAdd(value, row))
+            if (column.Seen is { } seen && !seen.TryAdd(value, row, out var firstRow))
             {
-                Issue(row, column, "unique", value, $"value '{Clip(value)}' also appears in row {seen[value]}");
+                Issue(row, column, "unique", value, $"value '{Clip(value)}' also appears in row {firstRow}");
             }
         }
 
@@ -316,12 +377,12 @@ public static class DatasetValidator
             {
                 return;
             }
-            if (distinct.Set.Count >= ColumnState.DistinctCap)
+            if (distinct.Count >= ColumnState.DistinctCap)
             {
                 column.DistinctOverflow = true;
                 return;
             }
-            distinct.Add(value);
+            distinct.TryAdd(value, 0, out _);
         }
 
         private void TypeError(ColumnState column, long row, ReadOnlySpan<char> value, string what)
@@ -399,7 +460,7 @@ public static class DatasetValidator
                     Min = numeric ? c.Min : null,
                     Max = numeric ? c.Max : null,
                     Mean = numeric ? c.Sum / c.NumericCount : null,
-                    DistinctValues = c.Distinct is { } d && !c.DistinctOverflow ? d.Set.Count : null,
+                    DistinctValues = c.DistinctCount,
                 });
             }
 
@@ -425,14 +486,38 @@ public static class DatasetValidator
         private double Rate(long count) => Rows == 0 ? 0 : (double)count / Rows;
     }
 
-    private static bool IsBoolean(ReadOnlySpan<char> v) => v.Length switch
+    /// <summary>Invariant integer parse (optional sign, ASCII digits) without the general parser's overhead.</summary>
+    private static bool TryParseInteger(ReadOnlySpan<char> v, out long value)
     {
-        1 => v[0] is '0' or '1',
-        2 => v.Equals("no", StringComparison.OrdinalIgnoreCase),
-        3 => v.Equals("yes", StringComparison.OrdinalIgnoreCase),
-        4 => v.Equals("true", StringComparison.OrdinalIgnoreCase),
-        5 => v.Equals("false", StringComparison.OrdinalIgnoreCase),
-        _ => false,
+        value = 0;
+        var i = v.Length > 0 && (v[0] == '-' || v[0] == '+') ? 1 : 0;
+        if (v.Length - i is < 1 or > 18)
+        {
+            return long.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
+        }
+        long result = 0;
+        for (; i < v.Length; i++)
+        {
+            var d = (uint)(v[i] - '0');
+            if (d > 9)
+            {
+                return false;
+            }
+            result = result * 10 + d;
+        }
+        value = v[0] == '-' ? -result : result;
+        return true;
+    }
+
+    private static bool? ParseBoolean(ReadOnlySpan<char> v) => v.Length switch
+    {
+        1 when v[0] == '1' => true,
+        1 when v[0] == '0' => false,
+        2 when v.Equals("no", StringComparison.OrdinalIgnoreCase) => false,
+        3 when v.Equals("yes", StringComparison.OrdinalIgnoreCase) => true,
+        4 when v.Equals("true", StringComparison.OrdinalIgnoreCase) => true,
+        5 when v.Equals("false", StringComparison.OrdinalIgnoreCase) => false,
+        _ => null,
     };
 
     /// <summary>ISO-8601 date or date-time: <c>yyyy-MM-dd</c> first, then anything <see cref="DateTimeOffset"/> reads.</summary>

@@ -252,3 +252,36 @@ public class DatasetValidatorTests
         Assert.Equal("t.csv: invalid; 50 issue(s) (type 50) in 50 rows, " + report.Bytes + " bytes", report.Summary);
     }
 }
+
+public class DatasetValidatorStreamTests
+{
+    /// <summary>A stream that cannot seek, like a blob download.</summary>
+    private sealed class ForwardOnlyStream(byte[] bytes) : MemoryStream(bytes)
+    {
+        public override bool CanSeek => false;
+        public override long Length => throw new NotSupportedException();
+    }
+
+    [Fact]
+    public async Task ValidateAsync_ForwardOnlyStream_HashesAndFindsDuplicateIds()
+    {
+        var rows = string.Concat(Enumerable.Range(1, 3000).Select(i => $"A{i % 2999},{i}\n"));
+        var bytes = Encoding.UTF8.GetBytes("id,n\n" + rows);
+        var contract = new DataContract
+        {
+            Columns =
+            [
+                new ColumnSpec { Name = "id", Type = ColumnType.String, Unique = true },
+                new ColumnSpec { Name = "n", Type = ColumnType.Integer },
+            ],
+        };
+        using var stream = new ForwardOnlyStream(bytes);
+
+        var report = await DatasetValidator.ValidateAsync(stream, "f.csv", contract);
+
+        var issue = Assert.Single(report.Issues);
+        Assert.Equal((3000L, "unique", "A1"), (issue.Row, issue.Rule, issue.Value));
+        Assert.Equal("f.csv row 3000, column 'id': value 'A1' also appears in row 1", issue.Message);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), report.Sha256);
+    }
+}

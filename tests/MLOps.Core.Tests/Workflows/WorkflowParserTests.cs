@@ -140,6 +140,20 @@ public class WorkflowParserTests
             ["t.yaml(3,9): invalid YAML: While scanning a plain scalar value, found invalid mapping."]
         },
         {
+            "duplicate key",
+            "model:\n  name: m\n  name: n\n  label: y\ndata:\n  columns:\n    - { name: y, type: boolean }\n",
+            ["t.yaml(3,3): invalid YAML: Duplicate key name"]
+        },
+        {
+            "section of the wrong shape and label of the wrong type",
+            "model:\n  name: Credit Risk\n  label: y\ndata:\n  columns:\n    - { name: y, type: string }\ngates: auc\n",
+            [
+                "t.yaml(2,9): 'model.name' must be lowercase letters, digits and '-' (it names blobs and table keys); got 'Credit Risk'",
+                "t.yaml(3,10): label column 'y' is string, which does not fit a binary model",
+                "t.yaml(7,8): 'gates' must be a list of gates",
+            ]
+        },
+        {
             "empty file",
             "",
             ["t.yaml(1,1): the workflow file is empty"]

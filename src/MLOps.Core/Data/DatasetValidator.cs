@@ -79,6 +79,26 @@ public static class DatasetValidator
         /// <summary>Allowed values of a category column → index into <see cref="CategorySeen"/>.</summary>
         public Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>>? Categories { get; init; }
         public bool[] CategorySeen { get; init; } = [];
+        /// <summary>Allowed values in declaration order; a few are searched linearly (faster than hashing).</summary>
+        public string[] CategoryValues { get; init; } = [];
+
+        public bool TryGetCategory(ReadOnlySpan<char> value, out int index)
+        {
+            var values = CategoryValues;
+            if (values.Length <= 8)
+            {
+                for (index = 0; index < values.Length; index++)
+                {
+                    if (value.SequenceEqual(values[index]))
+                    {
+                        return true;
+                    }
+                }
+                index = -1;
+                return false;
+            }
+            return Categories!.Value.TryGetValue(value, out index);
+        }
         /// <summary>Values seen so far in a unique column.</summary>
         public SpanSet? Seen { get; init; }
         /// <summary>Distinct values of an open category or string column (up to <see cref="DistinctCap"/>).</summary>
@@ -128,7 +148,8 @@ public static class DatasetValidator
                         ? values.Distinct(StringComparer.Ordinal).Select((v, index) => (v, index))
                             .ToDictionary(p => p.v, p => p.index, StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>()
                         : null,
-                    CategorySeen = new bool[spec.Values?.Count ?? 0],
+                    CategorySeen = new bool[spec.Values?.Distinct(StringComparer.Ordinal).Count() ?? 0],
+                    CategoryValues = spec.Values?.Distinct(StringComparer.Ordinal).ToArray() ?? [],
                     Seen = spec.Unique ? new SpanSet() : null,
                     Distinct = spec.Type is ColumnType.Category or ColumnType.String && spec.Values is null ? new SpanSet() : null,
                 };
@@ -305,9 +326,9 @@ public static class DatasetValidator
                     }
 
                 case ColumnType.Category:
-                    if (column.Categories is { } categories)
+                    if (column.Categories is not null)
                     {
-                        if (!categories.TryGetValue(value, out var index))
+                        if (!column.TryGetCategory(value, out var index))
                         {
                             column.OutOfBounds++;
                             Issue(row, column, "category", value, $"value '{Clip(value)}' is not one of: {string.Join(", ", column.Spec.Values!)}");

@@ -44,12 +44,8 @@ public sealed record DatasetValidationReport
 public sealed record ValidationOptions
 {
     public int MaxIssues { get; init; } = 100;
-}
 
-/// <summary>Streams a CSV through a data contract. TODO(helper A1): implement with Sep, never loading the file.</summary>
-public static class DatasetValidator
-{
-    public static Task<DatasetValidationReport> ValidateAsync(
-        Stream csv, string fileName, DataContract contract, ValidationOptions? options = null, CancellationToken cancellationToken = default)
-        => throw new NotImplementedException();
+    /// <summary>Largest row (and so largest field) read before the file is reported as malformed and reading stops.
+    /// Guards against an unterminated quote or a runaway line buffering the whole file.</summary>
+    public int MaxRowBytes { get; init; } = 1024 * 1024;
 }

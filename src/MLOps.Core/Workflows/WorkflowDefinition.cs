@@ -45,6 +45,8 @@ public sealed record DataContract
     public long? MaxRows { get; init; }
     /// <summary>Extra columns not in the contract fail validation unless this is true.</summary>
     public bool AllowExtraColumns { get; init; }
+    /// <summary>The label column (set by the parser from <c>model.label</c>); when set, an empty label fails validation.</summary>
+    public string? Label { get; init; }
 }
 
 public sealed record ColumnSpec

@@ -1,3 +1,11 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Xml;
+using Cronos;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
 namespace MLOps.Core.Workflows;
 
 /// <summary>One problem found in a workflow file, with its place.</summary>
@@ -19,12 +27,1005 @@ public sealed class WorkflowValidationException : Exception
     public IReadOnlyList<WorkflowError> Errors { get; }
 }
 
-/// <summary>Parses and checks workflow YAML. TODO(helper A1): implement.</summary>
+/// <summary>Parses and checks workflow YAML.</summary>
+/// <remarks>
+/// The file is read with YamlDotNet's representation model so that every node keeps its start mark; the
+/// mapping to <see cref="WorkflowDefinition"/> is done by hand. That gives every error a line and column,
+/// rejects unknown keys (a typo must not silently switch a policy off) and collects all problems at once.
+/// </remarks>
 public static class WorkflowParser
 {
+    /// <summary>Trainers <see cref="TrainingSpec.Trainer"/> accepts.</summary>
+    public static IReadOnlyList<string> Trainers { get; } = ["fasttree", "lightgbm", "linear"];
+
+    /// <summary>Rollout strategies <see cref="RolloutSpec.Strategy"/> accepts.</summary>
+    public static IReadOnlyList<string> RolloutStrategies { get; } = ["direct", "canary", "shadow"];
+
+    /// <summary>Drift methods <see cref="DriftSpec.Method"/> accepts.</summary>
+    public static IReadOnlyList<string> DriftMethods { get; } = ["auto", "psi", "ks", "wasserstein", "jensen_shannon", "chi_square"];
+
+    /// <summary>Holdout metrics a binary classifier reports.</summary>
+    public static IReadOnlyList<string> BinaryMetrics { get; } = ["auc", "accuracy", "f1", "precision", "recall", "log_loss", "aucpr"];
+
+    /// <summary>Holdout metrics a regression model reports.</summary>
+    public static IReadOnlyList<string> RegressionMetrics { get; } = ["rmse", "mae", "r2"];
+
+    /// <summary>Holdout metrics a multiclass classifier reports.</summary>
+    public static IReadOnlyList<string> MulticlassMetrics { get; } = ["accuracy", "log_loss"];
+
+    /// <summary>Top-level sections of a workflow file.</summary>
+    public static IReadOnlyList<string> Sections { get; } =
+        ["$schema", "version", "model", "data", "training", "gates", "approval", "rollout", "monitoring", "retraining", "budget"];
+
     /// <summary>Parses <paramref name="yaml"/>; throws <see cref="WorkflowValidationException"/> naming file, line and column.</summary>
-    public static WorkflowDefinition Parse(string yaml, string fileName) => throw new NotImplementedException();
+    public static WorkflowDefinition Parse(string yaml, string fileName)
+    {
+        ArgumentNullException.ThrowIfNull(yaml);
+        var reader = new Reader(fileName);
+        var result = reader.ReadDocument(yaml);
+        if (reader.Errors.Count > 0 || result is null)
+        {
+            if (reader.Errors.Count == 0)
+            {
+                reader.Error(1, 1, "the workflow could not be read");
+            }
+            var ordered = reader.Errors.OrderBy(e => e.Line).ThenBy(e => e.Column).ToList();
+            throw new WorkflowValidationException(ordered);
+        }
+        return result;
+    }
 
     /// <summary>Content hash (lowercase hex SHA-256 of the text with line endings normalised to LF).</summary>
-    public static string ComputeHash(string yaml) => throw new NotImplementedException();
+    public static string ComputeHash(string yaml)
+    {
+        ArgumentNullException.ThrowIfNull(yaml);
+        var normalised = yaml.Replace("\r\n", "\n", StringComparison.Ordinal).Replace('\r', '\n');
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(normalised)));
+    }
+
+    /// <summary>Parses a duration: <c>30s</c>, <c>15m</c>, <c>2h</c>, <c>7d</c>, <c>1w</c>, compounds such as
+    /// <c>1h30m</c>, or ISO-8601 (<c>PT1H</c>). Returns false for anything else, including negative values.</summary>
+    public static bool TryParseDuration(string? text, out TimeSpan value)
+    {
+        value = TimeSpan.Zero;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return false;
+        }
+        var s = text.Trim();
+        if (s[0] is 'P' or 'p')
+        {
+            try
+            {
+                value = XmlConvert.ToTimeSpan(s.ToUpperInvariant());
+                return value >= TimeSpan.Zero;
+            }
+            catch (FormatException)
+            {
+                return false;
+            }
+            catch (OverflowException)
+            {
+                return false;
+            }
+        }
+
+        var total = 0.0;
+        var i = 0;
+        while (i < s.Length)
+        {
+            var start = i;
+            while (i < s.Length && (char.IsAsciiDigit(s[i]) || s[i] == '.'))
+            {
+                i++;
+            }
+            if (i == start || !double.TryParse(s.AsSpan(start, i - start), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number))
+            {
+                return false;
+            }
+            var unitStart = i;
+            while (i < s.Length && char.IsAsciiLetter(s[i]))
+            {
+                i++;
+            }
+            double? seconds = s.AsSpan(unitStart, i - unitStart) switch
+            {
+                "ms" => 0.001,
+                "s" => 1,
+                "m" => 60,
+                "h" => 3600,
+                "d" => 86400,
+                "w" => 7 * 86400,
+                _ => null,
+            };
+            if (seconds is null)
+            {
+                return false;
+            }
+            total += number * seconds.Value;
+        }
+        if (total > TimeSpan.MaxValue.TotalSeconds)
+        {
+            return false;
+        }
+        value = TimeSpan.FromSeconds(total);
+        return true;
+    }
+
+    /// <summary>Metrics a model of <paramref name="task"/> reports on its holdout.</summary>
+    public static IReadOnlyList<string> MetricsFor(ModelTask task) => task switch
+    {
+        ModelTask.Regression => RegressionMetrics,
+        ModelTask.Multiclass => MulticlassMetrics,
+        _ => BinaryMetrics,
+    };
+
+    private static readonly string[] ModelKeys = ["name", "task", "label", "id", "risk", "description", "owners", "intended_uses", "excluded_uses"];
+    private static readonly string[] DataKeys = ["columns", "min_rows", "max_rows", "allow_extra_columns"];
+    private static readonly string[] ColumnKeys = ["name", "type", "nullable", "max_null_rate", "min", "max", "values", "unique", "feature"];
+    private static readonly string[] TrainingKeys = ["trainer", "parameters", "holdout", "seed"];
+    private static readonly string[] GateKeys = ["metric", "min", "max", "min_absolute_change", "min_relative_change"];
+    private static readonly string[] ApprovalKeys = ["required", "timeout", "approvers"];
+    private static readonly string[] RolloutKeys = ["strategy", "steps", "bake_time"];
+    private static readonly string[] MonitoringKeys = ["schedule", "window", "min_rows", "drift"];
+    private static readonly string[] DriftKeys = ["method", "threshold", "dataset_share"];
+    private static readonly string[] RetrainingKeys = ["on_drift", "min_drifted_features", "cooldown", "require_approval"];
+    private static readonly string[] BudgetKeys = ["monthly", "per_run", "currency"];
+
+    /// <summary>A mapping's entries by key, with the mapping itself (for its start mark) and its path.</summary>
+    private sealed class Fields(YamlMappingNode node, string path, Dictionary<string, (YamlScalarNode Key, YamlNode Value)> entries)
+    {
+        public YamlMappingNode Node { get; } = node;
+        public string Path { get; } = path;
+        public Dictionary<string, (YamlScalarNode Key, YamlNode Value)> Entries { get; } = entries;
+
+        public string Child(string key) => Path.Length == 0 ? key : $"{Path}.{key}";
+
+        public Mark MarkOf(string key) => Entries.TryGetValue(key, out var e) ? e.Value.Start : Node.Start;
+    }
+
+    private sealed class Reader(string file)
+    {
+        public List<WorkflowError> Errors { get; } = [];
+
+        public void Error(long line, long column, string message) =>
+            Errors.Add(new WorkflowError(file, (int)line, (int)column, message));
+
+        public void Error(Mark mark, string message) => Error(mark.Line, mark.Column, message);
+
+        public WorkflowDefinition? ReadDocument(string yaml)
+        {
+            var stream = new YamlStream();
+            try
+            {
+                stream.Load(new StringReader(yaml));
+            }
+            catch (YamlException ex)
+            {
+                var message = ex.InnerException is { } inner && ex.Message.StartsWith("(Line", StringComparison.Ordinal)
+                    ? inner.Message
+                    : StripMark(ex.Message);
+                Error(ex.Start.Line, ex.Start.Column, $"invalid YAML: {message}");
+                return null;
+            }
+            if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
+            {
+                Error(1, 1, "the workflow file is empty");
+                return null;
+            }
+            if (stream.Documents.Count > 1)
+            {
+                Error(stream.Documents[1].RootNode.Start, "a workflow file holds one YAML document; found more than one");
+            }
+            var root = Map(stream.Documents[0].RootNode, "", Sections);
+            if (root is null)
+            {
+                return null;
+            }
+
+            if (root.Entries.TryGetValue("version", out var version))
+            {
+                var v = Int(root, "version");
+                if (v is not null && v != 1)
+                {
+                    Error(version.Value.Start, $"unsupported workflow version {v}; this parser reads version 1");
+                }
+            }
+            Str(root, "$schema");
+
+            var model = Section(root, "model", required: true, ModelKeys, ReadModel);
+            var data = Section(root, "data", required: true, DataKeys, ReadData);
+            var training = Section(root, "training", required: false, TrainingKeys, ReadTraining) ?? new TrainingSpec();
+            var gates = ReadGates(root, model?.Task ?? ModelTask.Binary);
+            var approval = Section(root, "approval", required: false, ApprovalKeys, ReadApproval) ?? new ApprovalSpec();
+            var rollout = Section(root, "rollout", required: false, RolloutKeys, ReadRollout) ?? new RolloutSpec();
+            var monitoring = Section(root, "monitoring", required: false, MonitoringKeys, ReadMonitoring) ?? new MonitoringSpec();
+            var retraining = Section(root, "retraining", required: false, RetrainingKeys, ReadRetraining) ?? new RetrainingSpec();
+            var budget = Section(root, "budget", required: false, BudgetKeys, ReadBudget);
+
+            if (model is null || data is null)
+            {
+                return null;
+            }
+            data = CheckModelAgainstData(root, model, data);
+            return new WorkflowDefinition
+            {
+                Model = model,
+                Data = data,
+                Training = training,
+                Gates = gates,
+                Approval = approval,
+                Rollout = rollout,
+                Monitoring = monitoring,
+                Retraining = retraining,
+                Budget = budget,
+            };
+        }
+
+        private static string StripMark(string message)
+        {
+            // YamlDotNet prefixes messages with "(Line: 3, Col: 5, Idx: 20) - (Line: ...): "; the mark is reported separately.
+            var i = message.IndexOf("): ", StringComparison.Ordinal);
+            return message.StartsWith("(Line", StringComparison.Ordinal) && i >= 0 ? message[(i + 3)..] : message;
+        }
+
+        private T? Section<T>(Fields root, string key, bool required, string[] keys, Func<Fields, T?> read)
+            where T : class
+        {
+            if (!root.Entries.TryGetValue(key, out var entry) || IsNull(entry.Value))
+            {
+                if (required)
+                {
+                    Error(entry.Value?.Start ?? root.Node.Start, $"missing required section '{key}'");
+                }
+                return null;
+            }
+            var fields = Map(entry.Value, key, keys);
+            return fields is null ? null : read(fields);
+        }
+
+        // ---- sections ------------------------------------------------------------------------------------
+
+        private ModelSection? ReadModel(Fields f)
+        {
+            var name = Str(f, "name", required: true);
+            if (name is not null && !IsSlug(name))
+            {
+                Error(f.MarkOf("name"), $"'model.name' must be lowercase letters, digits and '-' (it names blobs and table keys); got '{name}'");
+            }
+            var task = Enum<ModelTask>(f, "task");
+            var label = Str(f, "label", required: true);
+            var id = Str(f, "id");
+            var risk = Enum<RiskTier>(f, "risk");
+            var description = Str(f, "description");
+            var owners = StrMap(f, "owners");
+            var intended = StrList(f, "intended_uses");
+            var excluded = StrList(f, "excluded_uses");
+            if (name is null || label is null)
+            {
+                return null;
+            }
+            return new ModelSection
+            {
+                Name = name,
+                Task = task ?? ModelTask.Binary,
+                Label = label,
+                Id = id,
+                Risk = risk ?? RiskTier.Unknown,
+                Description = description,
+                Owners = owners ?? new Dictionary<string, string>(),
+                IntendedUses = intended ?? [],
+                ExcludedUses = excluded ?? [],
+            };
+        }
+
+        private DataContract? ReadData(Fields f)
+        {
+            var minRows = Long(f, "min_rows");
+            var maxRows = Long(f, "max_rows");
+            var allowExtra = Bool(f, "allow_extra_columns");
+            if (minRows < 0)
+            {
+                Error(f.MarkOf("min_rows"), $"'data.min_rows' must be 0 or more; got {minRows}");
+            }
+            if (minRows is not null && maxRows is not null && minRows > maxRows)
+            {
+                Error(f.MarkOf("max_rows"), $"'data.max_rows' ({maxRows}) is less than 'data.min_rows' ({minRows})");
+            }
+
+            var columns = new List<ColumnSpec>();
+            if (!f.Entries.TryGetValue("columns", out var entry) || IsNull(entry.Value))
+            {
+                Error(f.MarkOf("columns"), "missing required key 'columns' in 'data'");
+                return null;
+            }
+            if (entry.Value is not YamlSequenceNode seq)
+            {
+                Error(entry.Value.Start, "'data.columns' must be a list of columns");
+                return null;
+            }
+            if (seq.Children.Count == 0)
+            {
+                Error(entry.Value.Start, "'data.columns' must declare at least one column");
+                return null;
+            }
+            var firstSeen = new Dictionary<string, Mark>(StringComparer.Ordinal);
+            for (var i = 0; i < seq.Children.Count; i++)
+            {
+                var path = $"data.columns[{i}]";
+                var cf = Map(seq.Children[i], path, ColumnKeys);
+                if (cf is null)
+                {
+                    continue;
+                }
+                var column = ReadColumn(cf);
+                if (column is null)
+                {
+                    continue;
+                }
+                if (firstSeen.TryGetValue(column.Name, out var first))
+                {
+                    Error(cf.MarkOf("name"), $"duplicate column name '{column.Name}' in 'data.columns' (first declared at line {first.Line})");
+                    continue;
+                }
+                firstSeen[column.Name] = cf.MarkOf("name");
+                columns.Add(column);
+            }
+            return new DataContract
+            {
+                Columns = columns,
+                MinRows = minRows,
+                MaxRows = maxRows,
+                AllowExtraColumns = allowExtra ?? false,
+            };
+        }
+
+        private ColumnSpec? ReadColumn(Fields f)
+        {
+            var name = Str(f, "name", required: true);
+            var type = Enum<ColumnType>(f, "type");
+            var nullable = Bool(f, "nullable");
+            var maxNullRate = Num(f, "max_null_rate");
+            var min = Num(f, "min");
+            var max = Num(f, "max");
+            var values = StrList(f, "values");
+            var unique = Bool(f, "unique");
+            var feature = Bool(f, "feature");
+            var label = name is null ? f.Path : $"column '{name}'";
+            var effectiveType = type ?? ColumnType.Number;
+
+            if (maxNullRate is < 0 or > 1)
+            {
+                Error(f.MarkOf("max_null_rate"), $"'max_null_rate' of {label} must be between 0 and 1; got {Fmt(maxNullRate.Value)}");
+            }
+            if (min is not null && max is not null && min > max)
+            {
+                Error(f.MarkOf("min"), $"'min' ({Fmt(min.Value)}) of {label} is greater than 'max' ({Fmt(max.Value)})");
+            }
+            if ((min is not null || max is not null) && type is not null && effectiveType is not (ColumnType.Number or ColumnType.Integer))
+            {
+                Error(f.MarkOf(min is not null ? "min" : "max"), $"'min'/'max' apply to number and integer columns; {label} is {Lower(effectiveType)}");
+            }
+            if (values is not null && effectiveType != ColumnType.Category)
+            {
+                Error(f.MarkOf("values"), $"'values' apply to category columns; {label} is {Lower(effectiveType)}");
+            }
+            if (values is not null && effectiveType == ColumnType.Category)
+            {
+                if (values.Count == 0)
+                {
+                    Error(f.MarkOf("values"), $"'values' of {label} must list at least one value");
+                }
+                var dup = values.GroupBy(v => v, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+                if (dup is not null)
+                {
+                    Error(f.MarkOf("values"), $"'values' of {label} lists '{dup.Key}' more than once");
+                }
+            }
+            if (name is null)
+            {
+                return null;
+            }
+            return new ColumnSpec
+            {
+                Name = name,
+                Type = effectiveType,
+                Nullable = nullable ?? false,
+                MaxNullRate = maxNullRate,
+                Min = min,
+                Max = max,
+                Values = values,
+                Unique = unique ?? false,
+                Feature = feature ?? true,
+            };
+        }
+
+        private TrainingSpec ReadTraining(Fields f)
+        {
+            var trainer = Str(f, "trainer");
+            if (trainer is not null && !Trainers.Contains(trainer))
+            {
+                Error(f.MarkOf("trainer"), $"'training.trainer' must be one of: {string.Join(", ", Trainers)}; got '{trainer}'");
+            }
+            var parameters = NumMap(f, "parameters");
+            var holdout = Num(f, "holdout");
+            if (holdout is <= 0 or >= 1)
+            {
+                Error(f.MarkOf("holdout"), $"'training.holdout' must be greater than 0 and less than 1; got {Fmt(holdout.Value)}");
+            }
+            var seed = Int(f, "seed");
+            return new TrainingSpec
+            {
+                Trainer = trainer ?? "fasttree",
+                Parameters = parameters ?? new Dictionary<string, double>(),
+                Holdout = holdout ?? 0.2,
+                Seed = seed ?? 42,
+            };
+        }
+
+        private List<GateSpec> ReadGates(Fields root, ModelTask task)
+        {
+            var gates = new List<GateSpec>();
+            if (!root.Entries.TryGetValue("gates", out var entry) || IsNull(entry.Value))
+            {
+                return gates;
+            }
+            if (entry.Value is not YamlSequenceNode seq)
+            {
+                Error(entry.Value.Start, "'gates' must be a list of gates");
+                return gates;
+            }
+            var known = MetricsFor(task);
+            var all = BinaryMetrics.Concat(RegressionMetrics).Distinct().ToList();
+            for (var i = 0; i < seq.Children.Count; i++)
+            {
+                var f = Map(seq.Children[i], $"gates[{i}]", GateKeys);
+                if (f is null)
+                {
+                    continue;
+                }
+                var metric = Str(f, "metric", required: true);
+                var min = Num(f, "min");
+                var max = Num(f, "max");
+                var absChange = Num(f, "min_absolute_change");
+                var relChange = Num(f, "min_relative_change");
+                if (metric is not null && !known.Contains(metric))
+                {
+                    Error(f.MarkOf("metric"), all.Contains(metric)
+                        ? $"metric '{metric}' does not apply to a {Lower(task)} model; expected one of: {string.Join(", ", known)}"
+                        : $"unknown metric '{metric}'; expected one of: {string.Join(", ", known)}");
+                }
+                if (min is null && max is null && absChange is null && relChange is null)
+                {
+                    Error(f.Node.Start, $"gate '{metric ?? f.Path}' needs at least one of: min, max, min_absolute_change, min_relative_change");
+                }
+                if (min is not null && max is not null && min > max)
+                {
+                    Error(f.MarkOf("min"), $"'min' ({Fmt(min.Value)}) of gate '{metric}' is greater than 'max' ({Fmt(max.Value)})");
+                }
+                if (metric is not null)
+                {
+                    gates.Add(new GateSpec { Metric = metric, Min = min, Max = max, MinAbsoluteChange = absChange, MinRelativeChange = relChange });
+                }
+            }
+            return gates;
+        }
+
+        private ApprovalSpec ReadApproval(Fields f)
+        {
+            var required = Int(f, "required");
+            if (required < 1)
+            {
+                Error(f.MarkOf("required"), $"'approval.required' must be at least 1; got {required}");
+            }
+            var timeout = Duration(f, "timeout");
+            if (timeout == TimeSpan.Zero)
+            {
+                Error(f.MarkOf("timeout"), "'approval.timeout' must be greater than zero");
+            }
+            var approvers = StrList(f, "approvers");
+            if (required is not null && approvers is { Count: > 0 } && approvers.Distinct(StringComparer.OrdinalIgnoreCase).Count() < required)
+            {
+                Error(f.MarkOf("approvers"), $"'approval.approvers' lists fewer people than 'approval.required' ({required})");
+            }
+            return new ApprovalSpec
+            {
+                Required = required ?? 1,
+                Timeout = timeout ?? TimeSpan.FromDays(7),
+                Approvers = approvers ?? [],
+            };
+        }
+
+        private RolloutSpec ReadRollout(Fields f)
+        {
+            var strategy = Str(f, "strategy");
+            if (strategy is not null && !RolloutStrategies.Contains(strategy))
+            {
+                Error(f.MarkOf("strategy"), $"'rollout.strategy' must be one of: {string.Join(", ", RolloutStrategies)}; got '{strategy}'");
+            }
+            var steps = IntList(f, "steps");
+            var bake = Duration(f, "bake_time");
+            var effective = strategy ?? "direct";
+            if (effective == "canary")
+            {
+                if (steps is null || steps.Count == 0)
+                {
+                    Error(f.MarkOf(f.Entries.ContainsKey("steps") ? "steps" : "strategy"), "a canary rollout needs 'steps' (traffic percentages ending at 100, e.g. [10, 50, 100])");
+                }
+                else
+                {
+                    for (var i = 0; i < steps.Count; i++)
+                    {
+                        if (steps[i] is < 1 or > 100)
+                        {
+                            Error(f.MarkOf("steps"), $"'rollout.steps' must be percentages from 1 to 100; got {steps[i]}");
+                            break;
+                        }
+                        if (i > 0 && steps[i] <= steps[i - 1])
+                        {
+                            Error(f.MarkOf("steps"), $"'rollout.steps' must be increasing; {steps[i]} follows {steps[i - 1]}");
+                            break;
+                        }
+                    }
+                    if (steps[^1] != 100)
+                    {
+                        Error(f.MarkOf("steps"), $"'rollout.steps' must end at 100; the last step is {steps[^1]}");
+                    }
+                }
+            }
+            else if (steps is { Count: > 0 })
+            {
+                Error(f.MarkOf("steps"), $"'rollout.steps' apply only to the canary strategy; strategy is '{effective}'");
+            }
+            return new RolloutSpec
+            {
+                Strategy = effective,
+                Steps = steps ?? [],
+                BakeTime = bake ?? TimeSpan.Zero,
+            };
+        }
+
+        private MonitoringSpec ReadMonitoring(Fields f)
+        {
+            var schedule = Str(f, "schedule");
+            if (schedule is not null)
+            {
+                try
+                {
+                    CronExpression.Parse(schedule, CronFormat.Standard);
+                }
+                catch (CronFormatException)
+                {
+                    Error(f.MarkOf("schedule"), $"'monitoring.schedule' must be a 5-field cron expression (minute hour day-of-month month day-of-week, UTC); got '{schedule}'");
+                }
+            }
+            var window = Duration(f, "window");
+            if (window == TimeSpan.Zero)
+            {
+                Error(f.MarkOf("window"), "'monitoring.window' must be greater than zero");
+            }
+            var minRows = Int(f, "min_rows");
+            if (minRows < 1)
+            {
+                Error(f.MarkOf("min_rows"), $"'monitoring.min_rows' must be at least 1; got {minRows}");
+            }
+            DriftSpec? drift = null;
+            if (f.Entries.TryGetValue("drift", out var entry) && !IsNull(entry.Value))
+            {
+                var df = Map(entry.Value, "monitoring.drift", DriftKeys);
+                if (df is not null)
+                {
+                    drift = ReadDrift(df);
+                }
+            }
+            return new MonitoringSpec
+            {
+                Schedule = schedule ?? "0 */6 * * *",
+                Window = window ?? TimeSpan.FromDays(1),
+                MinRows = minRows ?? 100,
+                Drift = drift ?? new DriftSpec(),
+            };
+        }
+
+        private DriftSpec ReadDrift(Fields f)
+        {
+            var method = Str(f, "method");
+            if (method is not null && !DriftMethods.Contains(method))
+            {
+                Error(f.MarkOf("method"), $"'monitoring.drift.method' must be one of: {string.Join(", ", DriftMethods)}; got '{method}'");
+            }
+            var threshold = Num(f, "threshold");
+            if (threshold <= 0)
+            {
+                Error(f.MarkOf("threshold"), $"'monitoring.drift.threshold' must be greater than 0; got {Fmt(threshold.Value)}");
+            }
+            var share = Num(f, "dataset_share");
+            if (share is <= 0 or > 1)
+            {
+                Error(f.MarkOf("dataset_share"), $"'monitoring.drift.dataset_share' must be greater than 0 and at most 1; got {Fmt(share.Value)}");
+            }
+            return new DriftSpec { Method = method ?? "auto", Threshold = threshold, DatasetShare = share ?? 0.5 };
+        }
+
+        private RetrainingSpec ReadRetraining(Fields f)
+        {
+            var onDrift = Bool(f, "on_drift");
+            var minDrifted = Int(f, "min_drifted_features");
+            if (minDrifted < 1)
+            {
+                Error(f.MarkOf("min_drifted_features"), $"'retraining.min_drifted_features' must be at least 1; got {minDrifted}");
+            }
+            var cooldown = Duration(f, "cooldown");
+            var requireApproval = Bool(f, "require_approval");
+            return new RetrainingSpec
+            {
+                OnDrift = onDrift ?? true,
+                MinDriftedFeatures = minDrifted ?? 1,
+                Cooldown = cooldown ?? TimeSpan.FromHours(1),
+                RequireApproval = requireApproval ?? true,
+            };
+        }
+
+        private BudgetSpec ReadBudget(Fields f)
+        {
+            var monthly = NumMap(f, "monthly");
+            if (monthly is not null)
+            {
+                foreach (var (key, value) in monthly)
+                {
+                    if (value < 0)
+                    {
+                        Error(f.MarkOf("monthly"), $"'budget.monthly.{key}' must be 0 or more; got {Fmt(value)}");
+                    }
+                }
+            }
+            var perRun = Num(f, "per_run");
+            if (perRun < 0)
+            {
+                Error(f.MarkOf("per_run"), $"'budget.per_run' must be 0 or more; got {Fmt(perRun.Value)}");
+            }
+            var currency = Str(f, "currency");
+            if (currency is not null && (currency.Length != 3 || !currency.All(char.IsAsciiLetterUpper)))
+            {
+                Error(f.MarkOf("currency"), $"'budget.currency' must be a three-letter ISO 4217 code such as USD or EUR; got '{currency}'");
+            }
+            return new BudgetSpec
+            {
+                Monthly = monthly ?? new Dictionary<string, double>(),
+                PerRun = perRun,
+                Currency = currency ?? "USD",
+            };
+        }
+
+        /// <summary>Checks across sections (label and id against the columns) and marks the label and id columns.</summary>
+        private DataContract CheckModelAgainstData(Fields root, ModelSection model, DataContract data)
+        {
+            var modelFields = root.Entries["model"].Value as YamlMappingNode;
+            Mark MarkOf(string key) =>
+                modelFields is not null && modelFields.Children.TryGetValue(new YamlScalarNode(key), out var v) ? v.Start : root.Node.Start;
+
+            var columns = data.Columns.ToList();
+            var labelIndex = columns.FindIndex(c => c.Name == model.Label);
+            if (labelIndex < 0)
+            {
+                Error(MarkOf("label"), $"'model.label' '{model.Label}' is not a column in 'data.columns'");
+            }
+            else
+            {
+                var label = columns[labelIndex];
+                if (label.Nullable)
+                {
+                    Error(MarkOf("label"), $"label column '{label.Name}' must not be nullable");
+                }
+                var fits = model.Task switch
+                {
+                    ModelTask.Binary => label.Type is ColumnType.Boolean or ColumnType.Category or ColumnType.Integer,
+                    ModelTask.Regression => label.Type is ColumnType.Number or ColumnType.Integer,
+                    _ => label.Type is ColumnType.Category or ColumnType.Integer or ColumnType.String,
+                };
+                if (!fits)
+                {
+                    Error(MarkOf("label"), $"label column '{label.Name}' is {Lower(label.Type)}, which does not fit a {Lower(model.Task)} model");
+                }
+                columns[labelIndex] = label with { Feature = false };
+            }
+            if (model.Id is not null)
+            {
+                var idIndex = columns.FindIndex(c => c.Name == model.Id);
+                if (idIndex < 0)
+                {
+                    Error(MarkOf("id"), $"'model.id' '{model.Id}' is not a column in 'data.columns'");
+                }
+                else if (model.Id == model.Label)
+                {
+                    Error(MarkOf("id"), "'model.id' and 'model.label' must be different columns");
+                }
+                else
+                {
+                    var id = columns[idIndex];
+                    if (id.Nullable)
+                    {
+                        Error(MarkOf("id"), $"id column '{id.Name}' must not be nullable");
+                    }
+                    columns[idIndex] = id with { Unique = true, Feature = false };
+                }
+            }
+            return data with { Columns = columns, Label = model.Label };
+        }
+
+        // ---- typed readers -------------------------------------------------------------------------------
+
+        private static bool IsNull(YamlNode node) =>
+            node is YamlScalarNode { Style: ScalarStyle.Plain or ScalarStyle.Any, Value: null or "" or "~" or "null" or "Null" or "NULL" };
+
+        private Fields? Map(YamlNode node, string path, IReadOnlyList<string> allowed)
+        {
+            if (node is not YamlMappingNode map)
+            {
+                Error(node.Start, path.Length == 0 ? "the workflow must be a YAML mapping of sections" : $"'{path}' must be a mapping");
+                return null;
+            }
+            var entries = new Dictionary<string, (YamlScalarNode, YamlNode)>(StringComparer.Ordinal);
+            foreach (var (keyNode, value) in map.Children)
+            {
+                if (keyNode is not YamlScalarNode { Value: { } key } scalar)
+                {
+                    Error(keyNode.Start, $"keys in '{(path.Length == 0 ? "(top level)" : path)}' must be plain names");
+                    continue;
+                }
+                if (!allowed.Contains(key))
+                {
+                    var where = path.Length == 0 ? "at top level" : $"in '{path}'";
+                    Error(keyNode.Start, $"unknown key '{key}' {where}; expected one of: {string.Join(", ", allowed)}");
+                    continue;
+                }
+                entries[key] = (scalar, value);
+            }
+            return new Fields(map, path, entries);
+        }
+
+        private YamlScalarNode? Scalar(Fields f, string key, bool required, string expected)
+        {
+            if (!f.Entries.TryGetValue(key, out var entry) || IsNull(entry.Value))
+            {
+                if (required)
+                {
+                    var where = f.Path.Length == 0 ? "at top level" : $"in '{f.Path}'";
+                    Error(entry.Value?.Start ?? f.Node.Start, $"missing required key '{key}' {where}");
+                }
+                return null;
+            }
+            if (entry.Value is not YamlScalarNode scalar)
+            {
+                Error(entry.Value.Start, $"'{f.Child(key)}' must be {expected}");
+                return null;
+            }
+            return scalar;
+        }
+
+        private string? Str(Fields f, string key, bool required = false) => Scalar(f, key, required, "a text value")?.Value;
+
+        private double? Num(Fields f, string key)
+        {
+            var s = Scalar(f, key, false, "a number");
+            if (s is null)
+            {
+                return null;
+            }
+            if (!double.TryParse(s.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
+            {
+                Error(s.Start, $"'{f.Child(key)}' must be a number; got '{s.Value}'");
+                return null;
+            }
+            return value;
+        }
+
+        private long? Long(Fields f, string key)
+        {
+            var s = Scalar(f, key, false, "an integer");
+            if (s is null)
+            {
+                return null;
+            }
+            if (!long.TryParse(s.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+            {
+                Error(s.Start, $"'{f.Child(key)}' must be an integer; got '{s.Value}'");
+                return null;
+            }
+            return value;
+        }
+
+        private int? Int(Fields f, string key)
+        {
+            var s = Scalar(f, key, false, "an integer");
+            if (s is null)
+            {
+                return null;
+            }
+            if (!int.TryParse(s.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+            {
+                Error(s.Start, $"'{f.Child(key)}' must be an integer; got '{s.Value}'");
+                return null;
+            }
+            return value;
+        }
+
+        private bool? Bool(Fields f, string key)
+        {
+            var s = Scalar(f, key, false, "true or false");
+            if (s is null)
+            {
+                return null;
+            }
+            if (!bool.TryParse(s.Value, out var value))
+            {
+                Error(s.Start, $"'{f.Child(key)}' must be true or false; got '{s.Value}'");
+                return null;
+            }
+            return value;
+        }
+
+        private TimeSpan? Duration(Fields f, string key)
+        {
+            var s = Scalar(f, key, false, "a duration");
+            if (s is null)
+            {
+                return null;
+            }
+            if (!TryParseDuration(s.Value, out var value))
+            {
+                Error(s.Start, $"'{f.Child(key)}' must be a duration such as 30s, 15m, 2h, 7d or PT1H; got '{s.Value}'");
+                return null;
+            }
+            return value;
+        }
+
+        private T? Enum<T>(Fields f, string key)
+            where T : struct, Enum
+        {
+            var s = Scalar(f, key, false, "a text value");
+            if (s is null)
+            {
+                return null;
+            }
+            foreach (var value in System.Enum.GetValues<T>())
+            {
+                if (string.Equals(Lower(value), s.Value, StringComparison.Ordinal))
+                {
+                    return value;
+                }
+            }
+            var names = string.Join(", ", System.Enum.GetValues<T>().Select(v => Lower(v)));
+            Error(s.Start, $"'{f.Child(key)}' must be one of: {names}; got '{s.Value}'");
+            return null;
+        }
+
+        private YamlSequenceNode? Sequence(Fields f, string key, string expected)
+        {
+            if (!f.Entries.TryGetValue(key, out var entry) || IsNull(entry.Value))
+            {
+                return null;
+            }
+            if (entry.Value is not YamlSequenceNode seq)
+            {
+                Error(entry.Value.Start, $"'{f.Child(key)}' must be {expected}");
+                return null;
+            }
+            return seq;
+        }
+
+        private List<string>? StrList(Fields f, string key)
+        {
+            var seq = Sequence(f, key, "a list of text values");
+            if (seq is null)
+            {
+                return null;
+            }
+            var list = new List<string>();
+            foreach (var item in seq.Children)
+            {
+                if (item is YamlScalarNode { Value: { Length: > 0 } v })
+                {
+                    list.Add(v);
+                }
+                else
+                {
+                    Error(item.Start, $"items of '{f.Child(key)}' must be non-empty text values");
+                }
+            }
+            return list;
+        }
+
+        private List<int>? IntList(Fields f, string key)
+        {
+            var seq = Sequence(f, key, "a list of integers");
+            if (seq is null)
+            {
+                return null;
+            }
+            var list = new List<int>();
+            foreach (var item in seq.Children)
+            {
+                if (item is YamlScalarNode { Value: { } v } && int.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n))
+                {
+                    list.Add(n);
+                }
+                else
+                {
+                    Error(item.Start, $"items of '{f.Child(key)}' must be integers");
+                    return null;
+                }
+            }
+            return list;
+        }
+
+        private YamlMappingNode? RawMap(Fields f, string key)
+        {
+            if (!f.Entries.TryGetValue(key, out var entry) || IsNull(entry.Value))
+            {
+                return null;
+            }
+            if (entry.Value is not YamlMappingNode map)
+            {
+                Error(entry.Value.Start, $"'{f.Child(key)}' must be a mapping");
+                return null;
+            }
+            return map;
+        }
+
+        private Dictionary<string, string>? StrMap(Fields f, string key)
+        {
+            var map = RawMap(f, key);
+            if (map is null)
+            {
+                return null;
+            }
+            var result = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var (k, v) in map.Children)
+            {
+                if (k is YamlScalarNode { Value: { } name } && v is YamlScalarNode { Value: { } text })
+                {
+                    result[name] = text;
+                }
+                else
+                {
+                    Error(v.Start, $"entries of '{f.Child(key)}' must be 'name: text'");
+                }
+            }
+            return result;
+        }
+
+        private Dictionary<string, double>? NumMap(Fields f, string key)
+        {
+            var map = RawMap(f, key);
+            if (map is null)
+            {
+                return null;
+            }
+            var result = new Dictionary<string, double>(StringComparer.Ordinal);
+            foreach (var (k, v) in map.Children)
+            {
+                if (k is YamlScalarNode { Value: { } name } && v is YamlScalarNode { Value: { } text }
+                    && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number))
+                {
+                    result[name] = number;
+                }
+                else
+                {
+                    var name2 = (k as YamlScalarNode)?.Value ?? "?";
+                    Error(v.Start, $"'{f.Child(key)}.{name2}' must be a number; got '{(v as YamlScalarNode)?.Value}'");
+                }
+            }
+            return result;
+        }
+
+        private static bool IsSlug(string s) =>
+            s.Length is > 0 and <= 63 && char.IsAsciiLetterOrDigit(s[0]) && char.IsAsciiLetterOrDigit(s[^1])
+            && s.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-');
+
+        private static string Fmt(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+    }
+
+    private static string Lower<T>(T value)
+        where T : struct, Enum => value.ToString().ToLowerInvariant();
 }

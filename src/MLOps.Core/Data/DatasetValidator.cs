@@ -1,0 +1,555 @@
+using System.Globalization;
+using System.Text;
+using MLOps.Core.Workflows;
+using nietras.SeparatedValues;
+
+namespace MLOps.Core.Data;
+
+/// <summary>Streams a CSV through a data contract with Sep, never loading the file.</summary>
+/// <remarks>
+/// The bytes are hashed (SHA-256) and counted while they are read. The header is read as a row of its own so
+/// duplicate names and a BOM are handled here, not by the parser. Every problem becomes a
+/// <see cref="ValidationIssue"/>; malformed input (not CSV, wrong field counts, runaway rows) is reported, never
+/// thrown. Cells are checked on spans: the only per-cell allocations are for unique and distinct values.
+/// </remarks>
+public static class DatasetValidator
+{
+    /// <summary>Validates <paramref name="csv"/> (UTF-8, comma-separated, header first) against <paramref name="contract"/>.
+    /// The stream is read to its end and left open.</summary>
+    public static async Task<DatasetValidationReport> ValidateAsync(
+        Stream csv, string fileName, DataContract contract, ValidationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(csv);
+        ArgumentNullException.ThrowIfNull(contract);
+        options ??= new ValidationOptions();
+        using var hashing = new HashingReadStream(csv, Math.Max(options.MaxRowBytes, 1024));
+        long expectedBytes = 0;
+        try
+        {
+            expectedBytes = csv.CanSeek ? csv.Length - csv.Position : 0;
+        }
+        catch (NotSupportedException)
+        {
+        }
+        var state = new ValidationRun(fileName, contract, options, expectedBytes);
+        try
+        {
+            using var text = new StreamReader(hashing, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: true);
+            using var reader = await Sep.New(',')
+                .Reader(o => o with { HasHeader = false, DisableColCountCheck = true, Unescape = true, CultureInfo = CultureInfo.InvariantCulture })
+                .FromAsync(text, cancellationToken);
+            while (await reader.MoveNextAsync(cancellationToken))
+            {
+                if (!state.Accept(reader.Current))
+                {
+                    break;
+                }
+                hashing.MarkRow();
+            }
+        }
+        catch (RowTooLongException)
+        {
+            state.Malformed(state.Rows + 1, $"row {state.Rows + 1} (or a field in it) is longer than {options.MaxRowBytes} bytes, perhaps an unterminated quote; reading stopped");
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            state.Malformed(state.Rows + 1, $"row {state.Rows + 1} could not be read as CSV ({ex.Message}); reading stopped");
+        }
+        await hashing.DrainAsync(cancellationToken);
+        return state.Finish(hashing.HashHex(), hashing.BytesRead);
+    }
+
+    /// <summary>Per-column state while streaming.</summary>
+    private sealed class ColumnState(ColumnSpec spec, int contractIndex)
+    {
+        public const int DistinctCap = 1000;
+
+        public ColumnSpec Spec { get; } = spec;
+        public int ContractIndex { get; } = contractIndex;
+        public bool Present { get; set; }
+        public bool IsLabel { get; init; }
+        public long Nulls;
+        public long TypeErrors;
+        public long OutOfBounds;
+        public long NumericCount;
+        public double Sum;
+        public double Min = double.PositiveInfinity;
+        public double Max = double.NegativeInfinity;
+
+        /// <summary>Allowed values of a category column → index into <see cref="CategorySeen"/>.</summary>
+        public Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>>? Categories { get; init; }
+        public bool[] CategorySeen { get; init; } = [];
+        /// <summary>Allowed values in declaration order; a few are searched linearly (faster than hashing).</summary>
+        public string[] CategoryValues { get; init; } = [];
+
+        public bool TryGetCategory(ReadOnlySpan<char> value, out int index)
+        {
+            var values = CategoryValues;
+            if (values.Length <= 8)
+            {
+                for (index = 0; index < values.Length; index++)
+                {
+                    if (value.SequenceEqual(values[index]))
+                    {
+                        return true;
+                    }
+                }
+                index = -1;
+                return false;
+            }
+            return Categories!.Value.TryGetValue(value, out index);
+        }
+        /// <summary>Values seen so far in a unique column.</summary>
+        public SpanSet? Seen { get; init; }
+        /// <summary>Distinct values of an open category or string column (up to <see cref="DistinctCap"/>).</summary>
+        public SpanSet? Distinct { get; init; }
+        public bool DistinctOverflow;
+        public bool SawTrue;
+        public bool SawFalse;
+
+        public int? DistinctCount => Spec.Type switch
+        {
+            ColumnType.Boolean => (SawTrue ? 1 : 0) + (SawFalse ? 1 : 0),
+            ColumnType.Category when Categories is not null => CategorySeen.Count(seen => seen),
+            ColumnType.Category or ColumnType.String when !DistinctOverflow => Distinct?.Count,
+            _ => null,
+        };
+    }
+
+    private sealed class ValidationRun
+    {
+        private readonly string _file;
+        private readonly DataContract _contract;
+        private readonly ValidationOptions _options;
+        private readonly List<ValidationIssue> _issues = [];
+        private readonly Dictionary<string, long> _ruleCounts = new(StringComparer.Ordinal);
+        private readonly ColumnState[] _columns;
+        private ColumnState?[] _byPosition = [];
+        private List<string> _header = [];
+        private bool _sawHeader;
+        private long _issueCount;
+
+        private readonly long _expectedBytes;
+
+        public ValidationRun(string file, DataContract contract, ValidationOptions options, long expectedBytes)
+        {
+            _expectedBytes = expectedBytes;
+            _file = file;
+            _contract = contract;
+            _options = options;
+            _columns = new ColumnState[contract.Columns.Count];
+            for (var i = 0; i < _columns.Length; i++)
+            {
+                var spec = contract.Columns[i];
+                _columns[i] = new ColumnState(spec, i)
+                {
+                    IsLabel = contract.Label is not null && spec.Name == contract.Label,
+                    Categories = spec is { Type: ColumnType.Category, Values: { } values }
+                        ? values.Distinct(StringComparer.Ordinal).Select((v, index) => (v, index))
+                            .ToDictionary(p => p.v, p => p.index, StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>()
+                        : null,
+                    CategorySeen = new bool[spec.Values?.Distinct(StringComparer.Ordinal).Count() ?? 0],
+                    CategoryValues = spec.Values?.Distinct(StringComparer.Ordinal).ToArray() ?? [],
+                    Seen = spec.Unique ? new SpanSet() : null,
+                    Distinct = spec.Type is ColumnType.Category or ColumnType.String && spec.Values is null ? new SpanSet() : null,
+                };
+            }
+        }
+
+        /// <summary>Data rows read (rows after the header).</summary>
+        public long Rows { get; private set; }
+
+        /// <summary>Takes one CSV row (the first is the header); false stops reading.</summary>
+        public bool Accept(SepReader.Row row)
+        {
+            if (!_sawHeader)
+            {
+                _sawHeader = true;
+                return ReadHeader(row);
+            }
+            Rows++;
+            var rowNumber = Rows;
+            if (rowNumber == 1 && _expectedBytes > 0)
+            {
+                PresizeUniqueSets(row);
+            }
+            if (row.ColCount != _header.Count)
+            {
+                var what = row.ColCount == 1 && row.Span.IsWhiteSpace() ? "is empty" : $"has {row.ColCount} fields";
+                Malformed(rowNumber, $"row {rowNumber} (line {row.LineNumberFrom}) {what}; the header has {_header.Count}");
+                return true;
+            }
+            for (var i = 0; i < _byPosition.Length; i++)
+            {
+                var column = _byPosition[i];
+                if (column is null)
+                {
+                    continue;
+                }
+                var col = row[i];
+                var span = col.Span;
+                if (span.Length > _options.MaxRowBytes)
+                {
+                    Malformed(rowNumber, $"row {rowNumber}, column '{column.Spec.Name}': the field is longer than {_options.MaxRowBytes} characters; reading stopped");
+                    return false;
+                }
+                // Fast path for the common case: a well-formed finite number (Sep parses with csFastFloat).
+                if (column.Spec.Type == ColumnType.Number && span.Length > 0 && col.TryParse<double>(out var number) && double.IsFinite(number))
+                {
+                    Numeric(column, rowNumber, span, number);
+                    continue;
+                }
+                CheckCell(column, span.Trim(), rowNumber);
+            }
+            return true;
+        }
+
+        /// <summary>Estimates the row count from the stream length and the first row, and sizes the unique sets.</summary>
+        private void PresizeUniqueSets(SepReader.Row first)
+        {
+            var estimatedRows = _expectedBytes / Math.Max(first.Span.Length + 1, 1);
+            for (var i = 0; i < _byPosition.Length && i < first.ColCount; i++)
+            {
+                if (_byPosition[i] is { Seen: { } seen })
+                {
+                    seen.EnsureCapacity((int)Math.Min(estimatedRows + estimatedRows / 8, 1 << 26), first[i].Span.Length);
+                }
+            }
+        }
+
+        private bool ReadHeader(SepReader.Row row)
+        {
+            var names = new List<string>(row.ColCount);
+            for (var i = 0; i < row.ColCount; i++)
+            {
+                var name = row[i].Span.Trim().ToString();
+                if (i == 0)
+                {
+                    name = name.TrimStart('\uFEFF');
+                }
+                names.Add(name);
+            }
+            _header = names;
+            if (names.Any(n => n.Any(c => char.IsControl(c) && c is not '\t')))
+            {
+                Malformed(0, "the header contains binary or control characters; the file does not look like CSV text");
+                return false;
+            }
+            if (names.Count == 1 && names[0].Length == 0)
+            {
+                Malformed(0, "the first line is empty; expected a header naming the columns");
+                return false;
+            }
+
+            _byPosition = new ColumnState?[names.Count];
+            var byName = _columns.ToDictionary(c => c.Spec.Name, StringComparer.Ordinal);
+            var firstPosition = new Dictionary<string, int>(StringComparer.Ordinal);
+            for (var i = 0; i < names.Count; i++)
+            {
+                var name = names[i];
+                if (firstPosition.TryGetValue(name, out var first))
+                {
+                    Issue(0, name, "duplicate_column", name, $"{_file}: column '{name}' appears more than once in the header (positions {first + 1} and {i + 1}); only the first is checked");
+                    continue;
+                }
+                firstPosition[name] = i;
+                if (byName.TryGetValue(name, out var column))
+                {
+                    column.Present = true;
+                    _byPosition[i] = column;
+                }
+                else if (!_contract.AllowExtraColumns)
+                {
+                    Issue(0, name, "extra_column", name, $"{_file}: column '{name}' is not in the data contract (set allow_extra_columns to accept extra columns)");
+                }
+            }
+            foreach (var column in _columns.Where(c => !c.Present))
+            {
+                Issue(0, column.Spec.Name, "missing_column", null, $"{_file}: column '{column.Spec.Name}' is missing from the header");
+            }
+            return true;
+        }
+
+        private void CheckCell(ColumnState column, ReadOnlySpan<char> value, long row)
+        {
+            if (value.IsEmpty)
+            {
+                column.Nulls++;
+                if (column.IsLabel)
+                {
+                    Issue(row, column, "null", value, "the label is empty");
+                }
+                else if (!column.Spec.Nullable)
+                {
+                    Issue(row, column, "null", value, "value is empty but the column is not nullable");
+                }
+                return;
+            }
+
+            switch (column.Spec.Type)
+            {
+                case ColumnType.Number:
+                    if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
+                    {
+                        TypeError(column, row, value, "is not a number");
+                        return;
+                    }
+                    if (!double.IsFinite(number))
+                    {
+                        TypeError(column, row, value, "is not a finite number");
+                        return;
+                    }
+                    Numeric(column, row, value, number);
+                    return;
+
+                case ColumnType.Integer:
+                    if (!TryParseInteger(value, out var integer))
+                    {
+                        TypeError(column, row, value, "is not an integer");
+                        return;
+                    }
+                    Numeric(column, row, value, integer);
+                    return;
+
+                case ColumnType.Boolean:
+                    switch (ParseBoolean(value))
+                    {
+                        case true:
+                            column.SawTrue = true;
+                            return;
+                        case false:
+                            column.SawFalse = true;
+                            return;
+                        default:
+                            TypeError(column, row, value, "is not a boolean (true/false, 1/0, yes/no)");
+                            return;
+                    }
+
+                case ColumnType.Category:
+                    if (column.Categories is not null)
+                    {
+                        if (!column.TryGetCategory(value, out var index))
+                        {
+                            column.OutOfBounds++;
+                            Issue(row, column, "category", value, $"value '{Clip(value)}' is not one of: {string.Join(", ", column.Spec.Values!)}");
+                            return;
+                        }
+                        column.CategorySeen[index] = true;
+                    }
+                    else
+                    {
+                        AddDistinct(column, value);
+                    }
+                    CheckUnique(column, row, value);
+                    return;
+
+                case ColumnType.Timestamp:
+                    if (!IsIsoTimestamp(value))
+                    {
+                        TypeError(column, row, value, "is not an ISO-8601 timestamp");
+                        return;
+                    }
+                    CheckUnique(column, row, value);
+                    return;
+
+                default:
+                    AddDistinct(column, value);
+                    CheckUnique(column, row, value);
+                    return;
+            }
+        }
+
+        private void Numeric(ColumnState column, long row, ReadOnlySpan<char> text, double value)
+        {
+            column.NumericCount++;
+            column.Sum += value;
+            if (value < column.Min)
+            {
+                column.Min = value;
+            }
+            if (value > column.Max)
+            {
+                column.Max = value;
+            }
+            if (column.Spec.Min is { } min && value < min)
+            {
+                column.OutOfBounds++;
+                Issue(row, column, "range", text, $"value {Clip(text)} is below the minimum {Fmt(min)}");
+            }
+            else if (column.Spec.Max is { } max && value > max)
+            {
+                column.OutOfBounds++;
+                Issue(row, column, "range", text, $"value {Clip(text)} is above the maximum {Fmt(max)}");
+            }
+            CheckUnique(column, row, text);
+        }
+
+        private void CheckUnique(ColumnState column, long row, ReadOnlySpan<char> value)
+        {
+            if (column.Seen is { } seen && !seen.TryAdd(value, row, out var firstRow))
+            {
+                Issue(row, column, "unique", value, $"value '{Clip(value)}' also appears in row {firstRow}");
+            }
+        }
+
+        private static void AddDistinct(ColumnState column, ReadOnlySpan<char> value)
+        {
+            if (column.Distinct is not { } distinct || column.DistinctOverflow || distinct.Contains(value))
+            {
+                return;
+            }
+            if (distinct.Count >= ColumnState.DistinctCap)
+            {
+                column.DistinctOverflow = true;
+                return;
+            }
+            distinct.TryAdd(value, 0, out _);
+        }
+
+        private void TypeError(ColumnState column, long row, ReadOnlySpan<char> value, string what)
+        {
+            column.TypeErrors++;
+            Issue(row, column, "type", value, $"value '{Clip(value)}' {what}");
+        }
+
+        private void Issue(long row, ColumnState column, string rule, ReadOnlySpan<char> value, string message)
+        {
+            // Count always; build strings only for issues that are kept.
+            CountRule(rule);
+            if (_issues.Count < _options.MaxIssues)
+            {
+                _issues.Add(new ValidationIssue(row, column.Spec.Name, rule, Clip(value), $"{_file} row {row}, column '{column.Spec.Name}': {message}"));
+            }
+        }
+
+        private void Issue(long row, string? column, string rule, string? value, string message)
+        {
+            CountRule(rule);
+            if (_issues.Count < _options.MaxIssues)
+            {
+                _issues.Add(new ValidationIssue(row, column, rule, value, message));
+            }
+        }
+
+        private void CountRule(string rule)
+        {
+            _issueCount++;
+            _ruleCounts[rule] = _ruleCounts.GetValueOrDefault(rule) + 1;
+        }
+
+        public void Malformed(long row, string message) => Issue(row, null, "malformed", null, $"{_file}: {message}");
+
+        public DatasetValidationReport Finish(string sha256, long bytes)
+        {
+            if (bytes == 0 || (!_sawHeader && _issueCount == 0))
+            {
+                Malformed(0, "the file is empty; expected a header and data rows");
+            }
+            else if (_sawHeader && Rows == 0 && _header.Count > 0)
+            {
+                Issue(0, null, "row_count", null, $"{_file}: the file has a header but no data rows");
+            }
+            if (Rows > 0 && _contract.MinRows is { } minRows && Rows < minRows)
+            {
+                Issue(0, null, "row_count", Rows.ToString(CultureInfo.InvariantCulture), $"{_file}: {Rows} rows is fewer than min_rows {minRows}");
+            }
+            if (_contract.MaxRows is { } maxRows && Rows > maxRows)
+            {
+                Issue(0, null, "row_count", Rows.ToString(CultureInfo.InvariantCulture), $"{_file}: {Rows} rows is more than max_rows {maxRows}");
+            }
+
+            var summaries = new List<ColumnSummary>(_columns.Length);
+            foreach (var c in _columns)
+            {
+                var nullRate = Rate(c.Nulls);
+                if (c.Present && Rows > 0 && c.Spec.Nullable && c.Spec.MaxNullRate is { } maxNullRate && nullRate > maxNullRate)
+                {
+                    Issue(0, c.Spec.Name, "null_rate", nullRate.ToString("0.####", CultureInfo.InvariantCulture),
+                        $"{_file}, column '{c.Spec.Name}': null rate {nullRate.ToString("0.####", CultureInfo.InvariantCulture)} ({c.Nulls} of {Rows} rows) exceeds max_null_rate {Fmt(maxNullRate)}");
+                }
+                var numeric = c.Spec.Type is ColumnType.Number or ColumnType.Integer && c.NumericCount > 0;
+                summaries.Add(new ColumnSummary
+                {
+                    Name = c.Spec.Name,
+                    Type = c.Spec.Type,
+                    Nulls = c.Nulls,
+                    TypeErrors = c.TypeErrors,
+                    OutOfBounds = c.OutOfBounds,
+                    NullRate = nullRate,
+                    TypeErrorRate = Rate(c.TypeErrors),
+                    OutOfBoundsRate = Rate(c.OutOfBounds),
+                    Min = numeric ? c.Min : null,
+                    Max = numeric ? c.Max : null,
+                    Mean = numeric ? c.Sum / c.NumericCount : null,
+                    DistinctValues = c.DistinctCount,
+                });
+            }
+
+            var isValid = _issueCount == 0;
+            var summary = isValid
+                ? $"{_file}: valid; {Rows} rows, {_header.Count} columns, {bytes} bytes"
+                : $"{_file}: invalid; {_issueCount} issue(s) ({string.Join(", ", _ruleCounts.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key} {kv.Value}"))}) in {Rows} rows, {bytes} bytes";
+            return new DatasetValidationReport
+            {
+                File = _file,
+                IsValid = isValid,
+                Rows = Rows,
+                Sha256 = sha256,
+                Bytes = bytes,
+                Header = _header,
+                Columns = summaries,
+                Issues = _issues,
+                IssueCount = _issueCount,
+                Summary = summary,
+            };
+        }
+
+        private double Rate(long count) => Rows == 0 ? 0 : (double)count / Rows;
+    }
+
+    /// <summary>Invariant integer parse (optional sign, ASCII digits) without the general parser's overhead.</summary>
+    private static bool TryParseInteger(ReadOnlySpan<char> v, out long value)
+    {
+        value = 0;
+        var i = v.Length > 0 && (v[0] == '-' || v[0] == '+') ? 1 : 0;
+        if (v.Length - i is < 1 or > 18)
+        {
+            return long.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
+        }
+        long result = 0;
+        for (; i < v.Length; i++)
+        {
+            var d = (uint)(v[i] - '0');
+            if (d > 9)
+            {
+                return false;
+            }
+            result = result * 10 + d;
+        }
+        value = v[0] == '-' ? -result : result;
+        return true;
+    }
+
+    private static bool? ParseBoolean(ReadOnlySpan<char> v) => v.Length switch
+    {
+        1 when v[0] == '1' => true,
+        1 when v[0] == '0' => false,
+        2 when v.Equals("no", StringComparison.OrdinalIgnoreCase) => false,
+        3 when v.Equals("yes", StringComparison.OrdinalIgnoreCase) => true,
+        4 when v.Equals("true", StringComparison.OrdinalIgnoreCase) => true,
+        5 when v.Equals("false", StringComparison.OrdinalIgnoreCase) => false,
+        _ => null,
+    };
+
+    /// <summary>ISO-8601 date or date-time: <c>yyyy-MM-dd</c> first, then anything <see cref="DateTimeOffset"/> reads.</summary>
+    private static bool IsIsoTimestamp(ReadOnlySpan<char> v) =>
+        v.Length >= 10
+        && char.IsAsciiDigit(v[0]) && char.IsAsciiDigit(v[1]) && char.IsAsciiDigit(v[2]) && char.IsAsciiDigit(v[3]) && v[4] == '-'
+        && char.IsAsciiDigit(v[5]) && char.IsAsciiDigit(v[6]) && v[7] == '-' && char.IsAsciiDigit(v[8]) && char.IsAsciiDigit(v[9])
+        && (v.Length == 10 || v[10] is 'T' or 't' or ' ')
+        && DateTimeOffset.TryParse(v, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _);
+
+    private static string Clip(ReadOnlySpan<char> value) => value.Length <= 200 ? value.ToString() : string.Concat(value[..200], "…");
+
+    private static string Fmt(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+}

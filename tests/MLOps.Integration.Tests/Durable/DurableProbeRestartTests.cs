@@ -60,6 +60,7 @@ public sealed class DurableProbeRestartTests(AzuriteFixture azurite, ITestOutput
     {
         private readonly Process _process;
         private readonly ITestOutputHelper _output;
+        private Task _drain = Task.CompletedTask;
 
         private ProbeProcess(Process process, ITestOutputHelper output)
         {
@@ -101,6 +102,14 @@ public sealed class DurableProbeRestartTests(AzuriteFixture azurite, ITestOutput
                 probe.Log(line);
                 if (line.StartsWith("ready", StringComparison.Ordinal))
                 {
+                    // Keep draining standard output so the probe never blocks on a full pipe.
+                    probe._drain = Task.Run(async () =>
+                    {
+                        while (await process.StandardOutput.ReadLineAsync() is { } more)
+                        {
+                            probe.Log(more);
+                        }
+                    });
                     return probe;
                 }
             }
@@ -123,6 +132,7 @@ public sealed class DurableProbeRestartTests(AzuriteFixture azurite, ITestOutput
             try
             {
                 await _process.WaitForExitAsync(cts.Token);
+                await _drain;
                 return _process.ExitCode == 0;
             }
             catch (OperationCanceledException)

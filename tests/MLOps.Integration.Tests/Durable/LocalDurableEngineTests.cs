@@ -130,12 +130,12 @@ public sealed class LocalDurableEngineTests(AzuriteFixture azurite, ITestOutputH
     public async Task GracefulDispose_ReleasesLeases_SoAnotherWorkerResumesAtOnce()
     {
         var options = NewHub("worker-a");
-        string id;
-        await using (var first = await StartAsync(options))
-        {
-            id = await first.Client.ScheduleNewOrchestrationInstanceAsync(TestOrchestrations.Approval, "handover");
-            await first.Client.WaitForStateAsync(id, m => m.RuntimeStatus == OrchestrationRuntimeStatus.Running, Timeout);
-        }
+        var first = await StartAsync(options);
+        var id = await first.Client.ScheduleNewOrchestrationInstanceAsync(TestOrchestrations.Approval, "handover");
+        await first.Client.WaitForStateAsync(id, m => m.RuntimeStatus == OrchestrationRuntimeStatus.Running, Timeout);
+        var stop = Stopwatch.StartNew();
+        await first.DisposeAsync();
+        output.WriteLine($"graceful dispose {stop.Elapsed.TotalMilliseconds:F0} ms");
 
         var resume = Stopwatch.StartNew();
         await using var second = await StartAsync(options with { WorkerId = "worker-b" });

@@ -1,8 +1,8 @@
 using System.Net;
 using Azure.Core;
+using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
-using Azure.Data.Tables;
 using DurableTask.AzureStorage;
 using DurableTask.Core;
 using Grpc.Net.Client;
@@ -25,7 +25,8 @@ namespace MLOps.Local.Durable;
 /// <para>Start with <see cref="StartAsync"/> (worker and client) or <see cref="StartClientAsync"/> (client only: it
 /// schedules, queries and raises events on a hub that another process runs, and takes no partition leases).</para>
 /// <para><see cref="DisposeAsync"/> stops gracefully: worker host, then sidecar, then the orchestration service with
-/// <c>StopAsync(false)</c>, which releases the partition leases so another worker can take them at once.</para>
+/// <c>StopAsync(false)</c>, which releases the partition leases so another worker can take them at once
+/// (see <see cref="EngineOwnedOrchestrationService"/> for why the engine, not the sidecar, stops it).</para>
 /// <para>Two traps of this backend are handled: timers fire no earlier than their due time (see
 /// <see cref="RoundUpVisibilityTimeoutPolicy"/>), and <see cref="DurableClientExtensions.WaitForCompletionAsync"/>
 /// polls every 100 ms instead of the backend's 2 s. A third is the caller's: scheduling an existing instance id
@@ -34,10 +35,10 @@ namespace MLOps.Local.Durable;
 public sealed class LocalDurableEngine : IAsyncDisposable
 {
     private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan WorkerConnectTimeout = TimeSpan.FromSeconds(30);
     private static readonly string[] QuietCategories = ["Microsoft", "Grpc", "DurableTask", "System"];
 
-    private readonly AzureStorageOrchestrationService _service;
-    private readonly bool _dispatching;
+    private readonly EngineOwnedOrchestrationService _service;
     private readonly WebApplication _sidecar;
     private readonly GrpcChannel _channel;
     private readonly IHost _host;
@@ -45,8 +46,7 @@ public sealed class LocalDurableEngine : IAsyncDisposable
     private int _disposed;
 
     private LocalDurableEngine(
-        AzureStorageOrchestrationService service,
-        bool dispatching,
+        EngineOwnedOrchestrationService service,
         WebApplication sidecar,
         GrpcChannel channel,
         IHost host,
@@ -54,7 +54,6 @@ public sealed class LocalDurableEngine : IAsyncDisposable
         Uri sidecarAddress)
     {
         _service = service;
-        _dispatching = dispatching;
         _sidecar = sidecar;
         _channel = channel;
         _host = host;
@@ -72,7 +71,8 @@ public sealed class LocalDurableEngine : IAsyncDisposable
     /// <summary>Address of the gRPC sidecar (http://127.0.0.1:port).</summary>
     public Uri SidecarAddress { get; }
 
-    /// <summary>Creates the task hub if needed and starts sidecar, worker and client.</summary>
+    /// <summary>Creates the task hub if needed, starts sidecar, worker and client, and returns once the worker is
+    /// connected and the orchestration service has started (partition leases follow within a moment).</summary>
     /// <param name="options">Hub, storage and polling settings.</param>
     /// <param name="registerTasks">Registers the orchestrators and activities this worker runs.</param>
     /// <param name="configureServices">Registers services activities resolve (called before the worker's own).</param>
@@ -105,28 +105,48 @@ public sealed class LocalDurableEngine : IAsyncDisposable
         options.Validate();
         var dispatching = registerTasks is not null;
         var loggerFactory = CreateLoggerFactory(options.LoggerFactory);
-        AzureStorageOrchestrationService? service = null;
+        EngineOwnedOrchestrationService? service = null;
         WebApplication? sidecar = null;
         GrpcChannel? channel = null;
         IHost? host = null;
         try
         {
-            service = new AzureStorageOrchestrationService(CreateSettings(options, loggerFactory));
-            await service.CreateIfNotExistsAsync().WaitAsync(ct);
+            var storage = new AzureStorageOrchestrationService(CreateSettings(options, loggerFactory));
+            await storage.CreateIfNotExistsAsync().WaitAsync(ct);
+            service = new EngineOwnedOrchestrationService(storage);
 
-            sidecar = BuildSidecar(service, dispatching, options.SidecarPort, loggerFactory);
+            sidecar = BuildSidecar(storage, service, dispatching, options.SidecarPort, loggerFactory);
             await sidecar.StartAsync(ct);
             var address = ResolveAddress(sidecar);
 
             channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { LoggerFactory = loggerFactory });
             host = BuildHost(channel, registerTasks, configureServices, loggerFactory);
             await host.StartAsync(ct);
+            if (dispatching)
+            {
+                try
+                {
+                    await service.Started.WaitAsync(WorkerConnectTimeout, ct);
+                }
+                catch (TimeoutException ex)
+                {
+                    throw new TimeoutException($"The worker did not connect to the sidecar at {address} within {WorkerConnectTimeout}.", ex);
+                }
+            }
 
-            return new LocalDurableEngine(service, dispatching, sidecar, channel, host, loggerFactory, address);
+            return new LocalDurableEngine(service, sidecar, channel, host, loggerFactory, address);
         }
         catch
         {
-            await StopAllAsync(host, channel, sidecar, dispatching ? service : null);
+            try
+            {
+                await StopAllAsync(host, channel, sidecar, service);
+            }
+            catch (Exception)
+            {
+                // Keep the start failure; the cleanup one would hide it.
+            }
+
             loggerFactory.Dispose();
             throw;
         }
@@ -140,11 +160,11 @@ public sealed class LocalDurableEngine : IAsyncDisposable
             return;
         }
 
-        await StopAllAsync(_host, _channel, _sidecar, _dispatching ? _service : null);
+        await StopAllAsync(_host, _channel, _sidecar, _service);
         _loggerFactory.Dispose();
     }
 
-    private static async Task StopAllAsync(IHost? host, GrpcChannel? channel, WebApplication? sidecar, AzureStorageOrchestrationService? service)
+    private static async Task StopAllAsync(IHost? host, GrpcChannel? channel, WebApplication? sidecar, EngineOwnedOrchestrationService? service)
     {
         if (host is not null)
         {
@@ -175,8 +195,8 @@ public sealed class LocalDurableEngine : IAsyncDisposable
 
         if (service is not null)
         {
-            // The sidecar also stops the service from a fire-and-forget callback; stopping here is what is awaited.
-            await service.StopAsync(isForced: false);
+            // StopAsync(false) drains and releases the partition leases: another worker takes them at once.
+            await service.StopOwnedAsync();
         }
     }
 
@@ -213,7 +233,12 @@ public sealed class LocalDurableEngine : IAsyncDisposable
         };
     }
 
-    private static WebApplication BuildSidecar(AzureStorageOrchestrationService service, bool dispatching, int port, ILoggerFactory loggerFactory)
+    private static WebApplication BuildSidecar(
+        AzureStorageOrchestrationService storage,
+        EngineOwnedOrchestrationService dispatch,
+        bool dispatching,
+        int port,
+        ILoggerFactory loggerFactory)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = typeof(LocalDurableEngine).Assembly.GetName().Name });
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
@@ -224,8 +249,10 @@ public sealed class LocalDurableEngine : IAsyncDisposable
         builder.Services.Replace(ServiceDescriptor.Singleton(loggerFactory));
         builder.Services.AddRoutingCore();
         builder.Services.AddGrpc();
-        builder.Services.AddSingleton<IOrchestrationService>(service);
-        builder.Services.AddSingleton<IOrchestrationServiceClient>(service);
+        builder.Services.AddSingleton<IOrchestrationService>(dispatch);
+
+        // The real service for the API: the server checks it for the query and purge client interfaces.
+        builder.Services.AddSingleton<IOrchestrationServiceClient>(storage);
         builder.Services.Configure<TaskHubGrpcServerOptions>(o =>
             o.Mode = dispatching ? TaskHubGrpcServerMode.ApiServerAndDispatcher : TaskHubGrpcServerMode.ApiServerOnly);
 

@@ -149,6 +149,14 @@ public sealed class LocalDurableEngineTests(AzuriteFixture azurite, ITestOutputH
         Assert.True(resume.Elapsed < TimeSpan.FromSeconds(15), $"Took {resume.Elapsed}.");
     }
 
+    [Fact]
+    public async Task DisposeAsync_RightAfterStart_DoesNotThrow()
+    {
+        var engine = await StartAsync(NewHub());
+        await engine.DisposeAsync();
+        await engine.DisposeAsync();
+    }
+
     [Theory]
     [InlineData("ab")]
     [InlineData("1abc")]

@@ -17,7 +17,7 @@ public sealed class WorkflowBootstrapper(IServiceProvider services) : IHostedSer
         }
 
         await using var scope = services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<MLOps.Infrastructure.IStorageInitializer>().EnsureCreatedAsync(cancellationToken);
+        await scope.ServiceProvider.GetRequiredService<MLOps.Infrastructure.Storage.IStorageInitializer>().EnsureCreatedAsync(cancellationToken);
         var store = scope.ServiceProvider.GetRequiredService<IWorkflowStore>();
         foreach (var file in Directory.EnumerateFiles(directory, "*.yaml").Order(StringComparer.Ordinal))
         {

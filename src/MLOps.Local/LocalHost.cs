@@ -1,13 +1,9 @@
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.DurableTask.Client;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using MLOps.Core.Ports;
 using MLOps.Infrastructure;
 using MLOps.Infrastructure.Azurite;
+using MLOps.Infrastructure.Storage;
 using MLOps.Lifecycle;
 using MLOps.Local.Api;
 using MLOps.Local.Background;

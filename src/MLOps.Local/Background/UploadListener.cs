@@ -1,7 +1,4 @@
 using Microsoft.DurableTask.Client;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using MLOps.Core.Ports;
 using MLOps.Lifecycle.Handlers;
 

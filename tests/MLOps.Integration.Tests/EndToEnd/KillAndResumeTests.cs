@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using MLOps.Cli;
 using MLOps.Infrastructure.Azurite;
 using MLOps.Integration.Tests.Fixtures;
@@ -21,9 +20,9 @@ public sealed class KillAndResumeTests(AzuriteFixture azurite)
         try
         {
             using var api = ApiClient.For(await firstUrl);
-            await using (var uploader = await LocalHost.StartAsync(options with { Port = 0, RunBackgroundServices = false, TaskHub = options.TaskHub + "up", WorkerId = "uploader" }))
+            await using (var storage = await azurite.CreateServicesAsync(options.StoragePrefix))
             {
-                await TestHosts.UploadCsvAsync(uploader, "credit-risk/kill.csv", rows: 4000, seed: 21, author: "alice");
+                await TestHosts.UploadCsvAsync(storage, "credit-risk/kill.csv", rows: 4000, seed: 21, author: "alice");
             }
 
             var runId = await TestHosts.WaitForRunIdAsync(api, "credit-risk");

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Azure.Storage.Blobs;
+using Microsoft.Extensions.DependencyInjection;
 using MLOps.Cli;
 using MLOps.Cli.Commands;
 using MLOps.Core.Samples;
@@ -22,7 +23,7 @@ public sealed class LifecycleEndToEndTests(AzuriteFixture azurite)
         await using var host = await LocalHost.StartAsync(TestHosts.Options(azurite.ConnectionString));
         using var api = ApiClient.For(host.Url);
 
-        await TestHosts.UploadCsvAsync(host, $"{Model}/train.csv", rows: 6000, seed: 7, author: "alice");
+        await TestHosts.UploadCsvAsync(host.Services, $"{Model}/train.csv", rows: 6000, seed: 7, author: "alice");
         var runId = await TestHosts.WaitForRunIdAsync(api, Model);
         var waiting = await TestHosts.WaitForStageAsync(api, runId, "awaiting-approval");
         Assert.Equal("awaiting-approval", waiting.GetProperty("status").GetProperty("stage").GetString());

@@ -90,7 +90,7 @@ public sealed class FunctionsMetadataTests
     }
 
     [Fact]
-    public void Publish_PutsHostJsonAndFunctionsMetadataAtTheRoot()
+    public async Task Publish_PutsHostJsonAndFunctionsMetadataAtTheRoot()
     {
         var output = Directory.CreateTempSubdirectory("mlops-publish-");
         try
@@ -104,8 +104,9 @@ public sealed class FunctionsMetadataTests
             using var process = Process.Start(info)!;
             var stdout = process.StandardOutput.ReadToEndAsync();
             var stderr = process.StandardError.ReadToEndAsync();
-            Assert.True(process.WaitForExit(TimeSpan.FromMinutes(3)), "dotnet publish did not finish in 3 minutes");
-            Assert.True(process.ExitCode == 0, $"dotnet publish failed: {stdout.Result}{stderr.Result}");
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+            await process.WaitForExitAsync(timeout.Token);
+            Assert.True(process.ExitCode == 0, $"dotnet publish failed: {await stdout}{await stderr}");
             Assert.Equal(File.ReadAllText(Path.Combine(RepoPaths.Root, "host.json")), File.ReadAllText(Path.Combine(output.FullName, "host.json")));
             Assert.True(File.Exists(Path.Combine(output.FullName, "functions.metadata")));
             Assert.True(File.Exists(Path.Combine(output.FullName, "workflows", "credit-risk.yaml")), "the sample workflow ships with the app");

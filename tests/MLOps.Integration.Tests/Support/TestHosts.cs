@@ -28,7 +28,7 @@ internal static class TestHosts
         };
     }
 
-    public static async Task UploadCsvAsync(LocalHost host, string name, int rows, int seed, string author)
+    public static async Task UploadCsvAsync(IServiceProvider services, string name, int rows, int seed, string author)
     {
         var csv = new MemoryStream();
         await using (var writer = new StreamWriter(csv, new UTF8Encoding(false), leaveOpen: true))
@@ -37,7 +37,7 @@ internal static class TestHosts
         }
 
         csv.Position = 0;
-        await host.Services.GetRequiredService<IDatasetStore>().UploadAsync(name, csv, author);
+        await services.GetRequiredService<IDatasetStore>().UploadAsync(name, csv, author);
     }
 
     /// <summary>Polls the API until <paramref name="done"/> holds for the value read.</summary>

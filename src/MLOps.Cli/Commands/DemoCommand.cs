@@ -38,6 +38,7 @@ public static class DemoCommand
                 TaskHub = $"demo{stamp}",
                 WorkerId = $"demo-{stamp}",
                 DriftCheckInterval = TimeSpan.FromHours(1),
+                LogLevel = Microsoft.Extensions.Logging.LogLevel.Error,
             };
             return await RunAsync(options, parse.GetValue(rows), Console.Out, ct);
         });

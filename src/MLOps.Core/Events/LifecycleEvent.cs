@@ -16,7 +16,14 @@ public sealed record LifecycleEvent
     public JsonElement Data { get; init; }
 
     public static LifecycleEvent Create<T>(string id, string type, string model, string subject, DateTimeOffset time, T data, string actor = "system")
-        => new() { Id = id, Type = type, Model = model, Subject = subject, Time = time, Actor = actor, Data = JsonSerializer.SerializeToElement(data) };
+        => new() { Id = id, Type = type, Model = model, Subject = subject, Time = time, Actor = actor, Data = JsonSerializer.SerializeToElement(data, DataOptions) };
+
+    /// <summary>Event data is camelCase JSON with enums as strings, as CloudEvents consumers expect.</summary>
+    public static JsonSerializerOptions DataOptions { get; } = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 }
 
 public static class LifecycleEventTypes

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.DurableTask.Client;
+using MLOps.Core.Events;
 using MLOps.Core.Ports;
 using MLOps.Lifecycle.Contracts;
 using MLOps.Lifecycle.Orchestrations;
@@ -19,7 +20,7 @@ public sealed record RunView(
     RunStatus? Status, LifecycleRunResult? Result, LifecycleRunInput? Input, string? Failure);
 
 /// <summary>Run status and the human approval callbacks.</summary>
-public sealed class RunsApi(IWorkflowStore workflows)
+public sealed class RunsApi(IWorkflowStore workflows, IEventPublisher events, TimeProvider time)
 {
     public static async Task<RunView?> GetRunAsync(DurableTaskClient client, string runId, CancellationToken cancellationToken = default)
     {
@@ -80,6 +81,9 @@ public sealed class RunsApi(IWorkflowStore workflows)
         var decision = new ApprovalDecision { Approver = approver, Approved = approve, Comment = comment };
         if (workflow is not null && ApprovalRules.Refusal(decision, view.Input.Author, workflow.Definition.Approval, view.Status.Approvals) is { } refusal)
         {
+            // A refused decision is a decision too: it lands in the audit trail.
+            await events.PublishAsync(LifecycleEvent.Create(Guid.NewGuid().ToString("N"), LifecycleEventTypes.ApprovalRefused, view.Input.Model,
+                $"runs/{runId}", time.GetUtcNow(), new { runId, view.Status.Version, approver, approved = approve, reason = refusal, via = "http" }, approver), cancellationToken);
             return ApiResult.Error(403, refusal);
         }
 

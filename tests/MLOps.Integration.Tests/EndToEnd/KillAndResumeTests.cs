@@ -22,11 +22,12 @@ public sealed class KillAndResumeTests(AzuriteFixture azurite)
             using var api = ApiClient.For(await firstUrl);
             await using (var storage = await azurite.CreateServicesAsync(options.StoragePrefix))
             {
-                await TestHosts.UploadCsvAsync(storage, "credit-risk/kill.csv", rows: 4000, seed: 21, author: "alice");
+                await TestHosts.UploadCsvAsync(storage, "credit-risk/kill.csv", rows: 6000, seed: 7, author: "alice");
             }
 
             var runId = await TestHosts.WaitForRunIdAsync(api, "credit-risk");
-            await TestHosts.WaitForStageAsync(api, runId, "awaiting-approval");
+            var before = await TestHosts.WaitForStageAsync(api, runId, "awaiting-approval");
+            Assert.True(before.GetProperty("status").GetProperty("stage").GetString() == "awaiting-approval", before.ToString());
             first.Kill(entireProcessTree: true);
             await first.WaitForExitAsync();
 

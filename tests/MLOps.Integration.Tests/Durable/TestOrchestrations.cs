@@ -1,5 +1,5 @@
 using Microsoft.DurableTask;
-using MLOps.Local.Durable;
+using MLOps.Lifecycle;
 
 namespace MLOps.Integration.Tests.Durable;
 
@@ -25,7 +25,7 @@ public static class TestOrchestrations
 
     public static void Register(DurableTaskRegistry registry)
     {
-        registry.AddActivityService<Greeter, string, string>(GreetActivity, (greeter, name, ct) => greeter.RunAsync(name, ct));
+        registry.AddService<Greeter, string, string>(GreetActivity, (greeter, name, ct) => greeter.RunAsync(name, ct));
         registry.AddOrchestratorFunc<string, string>(Greet, (context, name) => context.CallActivityAsync<string>(GreetActivity, name));
 
         registry.AddOrchestratorFunc<string, string>(Approval, async (context, input) =>

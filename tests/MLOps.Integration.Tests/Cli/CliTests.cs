@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Text.Json;
+using MLOps.Cli.Commands;
+using MLOps.Core.Samples;
+using MLOps.Integration.Tests.Fixtures;
+using MLOps.Integration.Tests.Support;
+
+namespace MLOps.Integration.Tests.Cli;
+
+/// <summary>The <c>mlops</c> command line as a user runs it: its own process, exit codes, output.</summary>
+[Collection("Azurite")]
+public sealed class CliTests(AzuriteFixture azurite)
+{
+    private static async Task<(int Exit, string Out, string Err)> MlopsAsync(params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepoPaths.Root };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "mlops.dll"));
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    [Fact]
+    public async Task WorkflowValidate_SampleIsValid_BrokenFileNamesLineAndColumn()
+    {
+        var (exit, output, _) = await MlopsAsync("workflow", "validate", Path.Combine(RepoPaths.Workflows, "credit-risk.yaml"));
+        Assert.Equal(0, exit);
+        Assert.Contains("valid", output, StringComparison.Ordinal);
+
+        var broken = Path.Combine(Path.GetTempPath(), $"broken-{Guid.NewGuid():N}.yaml");
+        var yaml = await File.ReadAllTextAsync(Path.Combine(RepoPaths.Workflows, "credit-risk.yaml"));
+        await File.WriteAllTextAsync(broken, yaml.Replace("  window: 1d", "  window: 1d\n  treshold: 3", StringComparison.Ordinal));
+        try
+        {
+            var (brokenExit, _, errors) = await MlopsAsync("workflow", "validate", broken);
+            Assert.Equal(2, brokenExit);
+            Assert.Matches(@"broken-[0-9a-f]+\.yaml\(\d+,\d+\): unknown key 'treshold'", errors);
+        }
+        finally
+        {
+            File.Delete(broken);
+        }
+    }
+
+    [Fact]
+    public async Task DataValidate_InvalidCsv_ExitsTwoAndNamesRowAndColumn()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"data-{Guid.NewGuid():N}.csv");
+        using (var writer = new StreamWriter(path))
+        {
+            CreditRiskData.WriteCsv(writer, 1200, seed: 5);
+        }
+
+        var lines = await File.ReadAllLinesAsync(path);
+        var cells = lines[3].Split(',');
+        cells[1] = "old";
+        lines[3] = string.Join(',', cells);
+        await File.WriteAllLinesAsync(path, lines);
+        try
+        {
+            var (exit, output, _) = await MlopsAsync("data", "validate", path, "--workflow", Path.Combine(RepoPaths.Workflows, "credit-risk.yaml"));
+            Assert.Equal(2, exit);
+            Assert.Contains("INVALID", output, StringComparison.Ordinal);
+            Assert.Contains("row 3, column 'age'", output, StringComparison.Ordinal);
+
+            var (jsonExit, json, _) = await MlopsAsync("data", "validate", path, "--workflow", Path.Combine(RepoPaths.Workflows, "credit-risk.yaml"), "--json");
+            Assert.Equal(2, jsonExit);
+            using var doc = JsonDocument.Parse(json);
+            Assert.False(doc.RootElement.GetProperty("isValid").GetBoolean());
+            Assert.Equal(1200, doc.RootElement.GetProperty("rows").GetInt64());
+            var issue = doc.RootElement.GetProperty("issues")[0];
+            Assert.Equal(3, issue.GetProperty("row").GetInt64());
+            Assert.Equal("age", issue.GetProperty("column").GetString());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task Demo_RunsTheWholeLifecycle_AndExitsZero()
+    {
+        var output = new StringWriter();
+        var exit = await DemoCommand.RunAsync(TestHosts.Options(azurite.ConnectionString) with { LogLevel = Microsoft.Extensions.Logging.LogLevel.Error }, 6000, output, CancellationToken.None);
+        var text = output.ToString();
+        Assert.True(exit == 0, text);
+        Assert.Contains("HTTP 403", text, StringComparison.Ordinal);
+        Assert.Contains("retraining started", text, StringComparison.Ordinal);
+        Assert.Contains("production moved from version 2 to 1", text, StringComparison.Ordinal);
+        Assert.Contains("chain intact", text, StringComparison.Ordinal);
+    }
+}

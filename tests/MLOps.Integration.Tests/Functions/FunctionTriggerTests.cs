@@ -44,7 +44,7 @@ public sealed class FunctionTriggerState : IAsyncLifetime
         {
             if (_runId is null)
             {
-                await TestHosts.UploadCsvAsync(host.Services, Blob, rows: 3000, seed: 7, author: "alice");
+                await TestHosts.UploadCsvAsync(host.Services, Blob, rows: 6000, seed: 7, author: "alice");
                 var trigger = new DatasetUploadTrigger(host.Services.GetRequiredService<DatasetUploadHandler>());
                 await trigger.Run(BlobFor(host, Shared.Options.StoragePrefix, Blob), Blob, host.Client, new TestFunctionContext());
                 var dataset = Assert.Single(await host.Services.GetRequiredService<IModelRegistry>().ListDatasetsAsync(Model));
@@ -112,7 +112,7 @@ public sealed class FunctionTriggerTests(AzuriteFixture azurite, FunctionTrigger
         Assert.Equal(nameof(LifecycleOrchestrator), run.Name);
         Assert.Equal("alice", run.Input!.Author);
         Assert.Equal(RunTriggers.Upload, run.Input.Trigger);
-        Assert.Equal(3000, run.Input.DatasetRows);
+        Assert.Equal(6000, run.Input.DatasetRows);
         var current = await host.Services.GetRequiredService<IWorkflowStore>().GetCurrentAsync(FunctionTriggerState.Model);
         Assert.Equal(current!.Hash, run.Input.WorkflowHash);
 

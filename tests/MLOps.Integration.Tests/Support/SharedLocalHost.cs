@@ -61,7 +61,7 @@ internal static class LifecycleSteps
 
     /// <summary>Uploads generated data as <paramref name="author"/> and hands it to the real upload handler (what the
     /// blob trigger and the local listener do); returns the run id it started.</summary>
-    public static async Task<string> UploadAndStartAsync(LocalHost host, string model, string author, int rows = 3000, int seed = 7)
+    public static async Task<string> UploadAndStartAsync(LocalHost host, string model, string author, int rows = 6000, int seed = 7)
     {
         var name = $"{model}/data-{seed}-{rows}.csv";
         await TestHosts.UploadCsvAsync(host.Services, name, rows, seed, author);

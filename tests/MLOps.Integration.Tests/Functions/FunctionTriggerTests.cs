@@ -256,8 +256,10 @@ public sealed class FunctionTriggerTests(AzuriteFixture azurite, FunctionTrigger
     private static string[] RegisteredNames(DurableTaskRegistry registry, string property)
     {
         var value = typeof(DurableTaskRegistry).GetProperty(property, BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public)?.GetValue(registry);
-        var map = Assert.IsAssignableFrom<IDictionary>(value);
-        return map.Keys.Cast<TaskName>().Select(n => n.Name).Order(StringComparer.Ordinal).ToArray();
+        // An internal map of TaskName to factory (its exact type varies between SDK versions): read the keys.
+        var entries = Assert.IsAssignableFrom<IEnumerable>(value).Cast<object>().ToList();
+        Assert.NotEmpty(entries);
+        return entries.Select(e => (TaskName)e.GetType().GetProperty("Key")!.GetValue(e)!).Select(n => n.Name).Order(StringComparer.Ordinal).ToArray();
     }
 }
 

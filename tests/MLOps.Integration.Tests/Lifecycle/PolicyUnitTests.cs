@@ -119,7 +119,7 @@ public sealed class PolicyUnitTests
     }
 
     [Theory]
-    [InlineData(1, 1, "already in production")]
+    [InlineData(1, null, "already in production")]
     [InlineData(2, null, "not an approved version")]
     [InlineData(9, null, "not an approved version")]
     [InlineData(3, 3, "requested")]

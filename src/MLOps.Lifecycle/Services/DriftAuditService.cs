@@ -23,6 +23,7 @@ public sealed class DriftAuditService(
     IArtifactStore artifacts,
     IInferenceStore inference,
     IMonitoringStore monitoring,
+    IMetricHistory history,
     IEventPublisher events,
     TimeProvider time,
     ILogger<DriftAuditService> logger)
@@ -94,6 +95,18 @@ public sealed class DriftAuditService(
 
         var current = ProfileBuilder.FromRows(rows, workflow.Definition);
         var report = DriftAnalyzer.Compare(reference, current, spec);
+        var alertAfter = spec.Drift.AlertAfter;
+        if (alertAfter.N > 1)
+        {
+            // Previous judged windows of the same version decide, with this one, whether to alert.
+            var previous = await monitoring.ListAuditsAsync(model, Math.Max(20, alertAfter.N * 4), cancellationToken);
+            report = DriftAnalyzer.ApplyAlertAfter(report, previous.Where(a => a.Version == version.Version).OrderByDescending(a => a.AuditedAt).Select(a => a.Report), alertAfter);
+        }
+        else
+        {
+            report = DriftAnalyzer.ApplyAlertAfter(report, [], alertAfter);
+        }
+
         var auditId = Guid.NewGuid().ToString("N");
         var (decision, retrainRunId) = await DecideAsync(model, workflow, report, auditId, client, end, cancellationToken);
         var audit = new DriftAuditRecord
@@ -110,8 +123,8 @@ public sealed class DriftAuditService(
         };
         await monitoring.SaveAuditAsync(audit, cancellationToken);
         await events.PublishAsync(LifecycleEvent.Create(auditId, LifecycleEventTypes.DriftAudited, model, $"models/{model}/versions/{version.Version}", end,
-            new { auditId, version.Version, report.Judged, report.DriftedFeatures, report.DatasetDrift, report.CurrentRows, report.Summary, Decision = decision }, "drift-monitor"), cancellationToken);
-        if (report.DriftedFeatures > 0)
+            new { auditId, version.Version, report.Judged, report.DriftedFeatures, report.DatasetDrift, report.CurrentRows, report.WindowsDrifted, report.Alert, report.Summary, Decision = decision }, "drift-monitor"), cancellationToken);
+        if (report.Alert)
         {
             await events.PublishAsync(LifecycleEvent.Create(auditId + "-drift", LifecycleEventTypes.DriftDetected, model, $"models/{model}/versions/{version.Version}", end,
                 new { auditId, version.Version, Features = report.Features.Where(f => f.Drifted).Select(f => new { f.Feature, f.Method, f.Value, f.Threshold }), report.Summary }, "drift-monitor"), cancellationToken);
@@ -121,6 +134,14 @@ public sealed class DriftAuditService(
         return audit;
     }
 
+    /// <summary>The raw drift values of one feature over past audits, newest first (Table storage).</summary>
+    public Task<IReadOnlyList<FeatureMetricPoint>> GetFeatureHistoryAsync(string model, string feature, int take = 50, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(model);
+        ArgumentException.ThrowIfNullOrEmpty(feature);
+        return history.GetFeatureHistoryAsync(model, feature, take, cancellationToken);
+    }
+
     private async Task<(string Decision, string? RunId)> DecideAsync(
         string model, StoredWorkflow workflow, DriftReport report, string auditId, DurableTaskClient client, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -128,6 +149,12 @@ public sealed class DriftAuditService(
         if (!report.Judged)
         {
             return ("not judged: " + report.Summary, null);
+        }
+
+        if (report.DriftedFeatures > 0 && !report.Alert)
+        {
+            var after = workflow.Definition.Monitoring.Drift.AlertAfter;
+            return ($"no retraining: no alert yet, {report.WindowsDrifted} of the last {after.N} judged windows drifted, alert_after needs {after.K}", null);
         }
 
         if (!policy.OnDrift || report.DriftedFeatures < policy.MinDriftedFeatures)

@@ -1,3 +1,4 @@
+using System.Text;
 using Cronos;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
@@ -6,6 +7,7 @@ using MLOps.Core.Events;
 using MLOps.Core.Monitoring;
 using MLOps.Core.Ports;
 using MLOps.Core.Registry;
+using MLOps.Core.Reports;
 using MLOps.Lifecycle.Contracts;
 using MLOps.Lifecycle.Handlers;
 using MLOps.Lifecycle.Logging;
@@ -121,9 +123,10 @@ public sealed class DriftAuditService(
             RetrainRunId = retrainRunId,
             Decision = decision,
         };
+        var reportUri = await SaveHtmlReportAsync(audit, reference, current, cancellationToken);
         await monitoring.SaveAuditAsync(audit, cancellationToken);
         await events.PublishAsync(LifecycleEvent.Create(auditId, LifecycleEventTypes.DriftAudited, model, $"models/{model}/versions/{version.Version}", end,
-            new { auditId, version.Version, report.Judged, report.DriftedFeatures, report.DatasetDrift, report.CurrentRows, report.WindowsDrifted, report.Alert, report.Summary, Decision = decision }, "drift-monitor"), cancellationToken);
+            new { auditId, version.Version, report.Judged, report.DriftedFeatures, report.DatasetDrift, report.CurrentRows, report.WindowsDrifted, report.Alert, report.Summary, Decision = decision, reportUri }, "drift-monitor"), cancellationToken);
         if (report.Alert)
         {
             await events.PublishAsync(LifecycleEvent.Create(auditId + "-drift", LifecycleEventTypes.DriftDetected, model, $"models/{model}/versions/{version.Version}", end,
@@ -132,6 +135,26 @@ public sealed class DriftAuditService(
 
         Log.DriftAudited(logger, auditId, model, version.Version, report.Summary, decision);
         return audit;
+    }
+
+    /// <summary>Most features whose history is drawn as a sparkline in the HTML report (one table query each).</summary>
+    public const int ReportHistoryFeatures = 100;
+
+    /// <summary>Renders the audit's HTML report (histograms, metrics, history sparklines) and stores it in the
+    /// artifacts container at <c>{model}/audits/{auditId}.html</c>; returns its URI.</summary>
+    private async Task<string> SaveHtmlReportAsync(DriftAuditRecord audit, DatasetProfile reference, DatasetProfile current, CancellationToken cancellationToken)
+    {
+        var sparklines = new Dictionary<string, IReadOnlyList<double>>(StringComparer.Ordinal);
+        foreach (var feature in audit.Report.Features.Take(ReportHistoryFeatures))
+        {
+            var past = await history.GetFeatureHistoryAsync(audit.Model, feature.Feature, 30, cancellationToken);
+            sparklines[feature.Feature] = [.. past.Where(p => p.Method == feature.Method).Reverse().Select(p => p.Value), feature.Value];
+        }
+
+        var html = DriftReportHtml.Render(audit, reference, current, sparklines);
+        await using var stream = new MemoryStream(Encoding.UTF8.GetBytes(html), writable: false);
+        var saved = await artifacts.SaveAsync($"{audit.Model}/audits/{audit.AuditId}.html", stream, cancellationToken);
+        return saved.Uri;
     }
 
     /// <summary>The raw drift values of one feature over past audits, newest first (Table storage).</summary>

@@ -37,6 +37,13 @@ public static class DriftAnalyzer
         string method = (monitoring.Drift.Method ?? "auto").Trim().ToLowerInvariant();
         if (method is not ("auto" or "psi" or "ks" or "wasserstein" or "wasserstein_norm" or "jensen_shannon" or "chi_square"))
             throw new ArgumentException($"Unknown drift method '{monitoring.Drift.Method}'.", nameof(monitoring));
+        string mode = (monitoring.Drift.ThresholdMode ?? "fixed").Trim().ToLowerInvariant();
+        if (mode is not ("fixed" or "calibrated"))
+            throw new ArgumentException($"Unknown threshold mode '{monitoring.Drift.ThresholdMode}'.", nameof(monitoring));
+        string fdr = (monitoring.Drift.Fdr ?? "none").Trim().ToLowerInvariant();
+        if (fdr is not ("none" or "benjamini_hochberg"))
+            throw new ArgumentException($"Unknown FDR control '{monitoring.Drift.Fdr}'.", nameof(monitoring));
+        bool calibrated = mode == "calibrated";
         bool judged = current.Rows >= monitoring.MinRows;
 
         var currentByName = new Dictionary<string, FeatureProfile>(StringComparer.Ordinal);
@@ -47,8 +54,12 @@ public static class DriftAnalyzer
         {
             var curFeature = currentByName.GetValueOrDefault(refFeature.Name)
                 ?? new FeatureProfile { Name = refFeature.Name, Kind = refFeature.Kind, Rows = current.Rows, Nulls = current.Rows };
-            var drift = CompareFeature(refFeature, curFeature, method, monitoring.Drift.Threshold);
-            results.Add(judged ? drift : drift with { Drifted = false });
+            results.Add(CompareFeature(refFeature, curFeature, method, monitoring.Drift.Threshold, calibrated));
+        }
+        if (fdr == "benjamini_hochberg") ApplyBenjaminiHochberg(results);
+        if (!judged)
+        {
+            for (int i = 0; i < results.Count; i++) results[i] = results[i] with { Drifted = false };
         }
 
         int drifted = results.Count(r => r.Drifted);
@@ -62,6 +73,8 @@ public static class DriftAnalyzer
             ReferenceRows = reference.Rows,
             CurrentRows = current.Rows,
             Judged = judged,
+            WindowsDrifted = judged && drifted > 0 ? 1 : 0,
+            Alert = judged && drifted > 0 && monitoring.Drift.AlertAfter.K <= 1,
             Summary = judged
                 ? Summarize(results, drifted, share, datasetDrift, monitoring.Drift.DatasetShare)
                 : string.Create(CultureInfo.InvariantCulture,
@@ -98,7 +111,67 @@ public static class DriftAnalyzer
 
     private static bool IsPValueMethod(string method) => method is "ks" or "chi_square" or "z_test";
 
-    private static FeatureDrift CompareFeature(FeatureProfile reference, FeatureProfile current, string method, double? threshold)
+    /// <summary>
+    /// Applies <c>alert_after</c>: a judged window counts as drifted when at least one feature drifted; the alert
+    /// fires when at least <see cref="AlertAfterSpec.K"/> of the last <see cref="AlertAfterSpec.N"/> judged windows
+    /// (<paramref name="report"/> plus <paramref name="previousNewestFirst"/>, unjudged ones skipped) drifted.
+    /// An unjudged window never alerts.
+    /// </summary>
+    public static DriftReport ApplyAlertAfter(DriftReport report, IEnumerable<DriftReport> previousNewestFirst, AlertAfterSpec alertAfter)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        ArgumentNullException.ThrowIfNull(previousNewestFirst);
+        ArgumentNullException.ThrowIfNull(alertAfter);
+        if (!report.Judged) return report with { WindowsDrifted = 0, Alert = false };
+        int windows = (report.DriftedFeatures > 0 ? 1 : 0)
+            + previousNewestFirst.Where(r => r.Judged).Take(Math.Max(0, alertAfter.N - 1)).Count(r => r.DriftedFeatures > 0);
+        return report with { WindowsDrifted = windows, Alert = report.DriftedFeatures > 0 && windows >= alertAfter.K };
+    }
+
+    /// <summary>Benjamini–Hochberg adjusted p-values, in the input's order: sorted ascending,
+    /// p̃₍ᵢ₎ = min over j ≥ i of min(1, m·p₍ⱼ₎ / j). NaN inputs stay NaN and do not count in m.</summary>
+    public static double[] BenjaminiHochberg(IReadOnlyList<double> pValues)
+    {
+        ArgumentNullException.ThrowIfNull(pValues);
+        var order = Enumerable.Range(0, pValues.Count).Where(i => !double.IsNaN(pValues[i])).OrderBy(i => pValues[i]).ToArray();
+        var adjusted = new double[pValues.Count];
+        Array.Fill(adjusted, double.NaN);
+        int m = order.Length;
+        double running = 1.0;
+        for (int rank = m; rank >= 1; rank--)
+        {
+            int i = order[rank - 1];
+            running = Math.Min(running, Math.Min(1.0, m * pValues[i] / rank));
+            adjusted[i] = running;
+        }
+        return adjusted;
+    }
+
+    /// <summary>Adjusts the p-values of the features a p-value test decides (as one family) and decides on the
+    /// adjusted values; the raw value stays in <c>p_value</c>, the adjusted one in <c>p_value_bh</c>.</summary>
+    private static void ApplyBenjaminiHochberg(List<FeatureDrift> results)
+    {
+        var family = Enumerable.Range(0, results.Count).Where(i => IsPValueMethod(results[i].Method)).ToList();
+        if (family.Count == 0) return;
+        var adjusted = BenjaminiHochberg(family.Select(i => results[i].Value).ToArray());
+        for (int k = 0; k < family.Count; k++)
+        {
+            var r = results[family[k]];
+            var metrics = new Dictionary<string, double>(r.Metrics, StringComparer.Ordinal);
+            Put(metrics, "p_value", r.Value);
+            Put(metrics, "p_value_bh", adjusted[k]);
+            results[family[k]] = r with { Value = adjusted[k], Drifted = adjusted[k] < r.Threshold, Metrics = metrics };
+        }
+    }
+
+    /// <summary>Number of chunks the reference is split into by <c>threshold_mode: calibrated</c>.</summary>
+    public const int CalibrationChunks = 10;
+    /// <summary>The calibrated threshold is mean + this many standard deviations of the chunk values.</summary>
+    public const double CalibrationSigmas = 3.0;
+    /// <summary>Lowest calibrated threshold when the spec gives none.</summary>
+    public const double DefaultCalibrationFloor = 0.01;
+
+    private static FeatureDrift CompareFeature(FeatureProfile reference, FeatureProfile current, string method, double? threshold, bool calibrated)
     {
         var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
         Put(metrics, "null_rate_ref", reference.Rows > 0 ? (double)reference.Nulls / reference.Rows : double.NaN);
@@ -159,6 +232,25 @@ public static class DriftAnalyzer
             (name, value) = ("jensen_shannon", Get(metrics, "jensen_shannon_counts", Get(metrics, "jensen_shannon")));
         }
         metrics.Remove("jensen_shannon_counts");
+        if (calibrated)
+        {
+            // p-values are not comparable across chunk sizes: calibrate their test statistic instead.
+            (string calName, double calValue) = name switch
+            {
+                "ks" => ("ks_statistic", Get(metrics, "ks")),
+                "chi_square" or "z_test" => ("chi_square_statistic", Get(metrics, "chi_square")),
+                _ => (name, value),
+            };
+            double floor = !isP && threshold is { } t ? t : DefaultCalibrationFloor;
+            // Too little reference to chunk (fewer than 3 chunks): the fixed rule stays.
+            if (Calibrate(reference, current, calName, countsBased: numeric && !numericLike) is { } c)
+            {
+                Put(metrics, "calibration_mean", c.Mean);
+                Put(metrics, "calibration_sd", c.Sd);
+                Put(metrics, "calibration_chunks", c.Chunks);
+                (name, value, limit, isP) = (calName, calValue, Math.Max(floor, c.Mean + (CalibrationSigmas * c.Sd)), false);
+            }
+        }
         bool drifted = !double.IsNaN(value) && (isP ? value < limit : value >= limit);
         return new FeatureDrift
         {
@@ -172,6 +264,107 @@ public static class DriftAnalyzer
             ReferenceRows = reference.Rows,
             CurrentRows = current.Rows,
         };
+    }
+
+    private readonly record struct Calibration(double Mean, double Sd, int Chunks);
+
+    /// <summary>
+    /// Splits the reference into up to <see cref="CalibrationChunks"/> chunks the size of the current window
+    /// (at most a tenth of the reference), computes <paramref name="metric"/> of each chunk against the rest of
+    /// the reference, and returns the mean and sample standard deviation. Numeric values are chunked in profile
+    /// order (contiguous, evenly spaced); category counts have no order, so each chunk is a seeded multinomial
+    /// draw from the reference shares, compared with the reference minus that draw. Null when under 3 chunks fit.
+    /// </summary>
+    private static Calibration? Calibrate(FeatureProfile reference, FeatureProfile current, string metric, bool countsBased)
+    {
+        var values = new List<double>(CalibrationChunks);
+        if (reference.Kind == FeatureKind.Numeric)
+        {
+            double[] all = reference.Values;
+            int n = all.Length;
+            int chunkSize = (int)Math.Min(n / CalibrationChunks, Math.Max(current.Values.Length, 2));
+            if (chunkSize < 2) return null;
+            int chunks = Math.Min(CalibrationChunks, n / chunkSize);
+            if (chunks < 3) return null;
+            double[] sortedAll = DriftStatistics.SortedCopy(all);
+            int stride = n / chunks;
+            for (int c = 0; c < chunks; c++)
+            {
+                double[] chunk = DriftStatistics.SortedCopy(all.AsSpan(c * stride, chunkSize));
+                var rest = RemoveSorted(sortedAll, chunk);
+                double v = countsBased
+                    ? CountsMetric(metric, ValueCounts(rest), ValueCounts(chunk))
+                    : metric switch
+                    {
+                        "psi" => DriftStatistics.PsiSorted(rest, chunk),
+                        "ks_statistic" => DriftStatistics.KolmogorovSmirnovStatisticSorted(rest, chunk),
+                        "wasserstein_norm" => DriftStatistics.NormalizedWassersteinSorted(rest, chunk),
+                        "jensen_shannon" => DriftStatistics.JensenShannonBinnedSorted(rest, chunk),
+                        _ => CountsMetric(metric, ValueCounts(rest), ValueCounts(chunk)),
+                    };
+                if (double.IsFinite(v)) values.Add(v);
+            }
+        }
+        else
+        {
+            var keys = reference.Counts.Where(kv => kv.Value > 0).Select(kv => kv.Key).Order(StringComparer.Ordinal).ToArray();
+            long total = keys.Sum(k => reference.Counts[k]);
+            long currentTotal = current.Counts.Values.Sum();
+            long chunkSize = Math.Min(total / CalibrationChunks, Math.Max(currentTotal, 2));
+            if (keys.Length == 0 || chunkSize < 2) return null;
+            var cumulative = new long[keys.Length];
+            long acc = 0;
+            for (int i = 0; i < keys.Length; i++) cumulative[i] = acc += reference.Counts[keys[i]];
+            var random = new Random(ProfileBuilder.ReservoirSeed);
+            for (int c = 0; c < CalibrationChunks; c++)
+            {
+                var drawn = new long[keys.Length];
+                for (long d = 0; d < chunkSize; d++)
+                {
+                    long u = random.NextInt64(total);
+                    int idx = Array.BinarySearch(cumulative, u + 1);
+                    drawn[idx < 0 ? ~idx : idx]++;
+                }
+                var chunk = new Dictionary<string, long>(StringComparer.Ordinal);
+                var rest = new Dictionary<string, long>(StringComparer.Ordinal);
+                for (int i = 0; i < keys.Length; i++)
+                {
+                    if (drawn[i] > 0) chunk[keys[i]] = drawn[i];
+                    rest[keys[i]] = Math.Max(0, reference.Counts[keys[i]] - drawn[i]);
+                }
+                double v = CountsMetric(metric, rest, chunk);
+                if (double.IsFinite(v)) values.Add(v);
+            }
+        }
+        if (values.Count < 3) return null;
+        double mean = values.Average();
+        double sd = Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1));
+        return new Calibration(mean, sd, values.Count);
+    }
+
+    private static double CountsMetric(string metric, IReadOnlyDictionary<string, long> reference, IReadOnlyDictionary<string, long> current) => metric switch
+    {
+        "psi" => CategoricalPsi(reference, current),
+        "chi_square_statistic" => DriftStatistics.ChiSquareCategorical(reference, current).Statistic,
+        _ => DriftStatistics.JensenShannonCategorical(reference, current),
+    };
+
+    /// <summary>The multiset <paramref name="sorted"/> minus <paramref name="remove"/> (both ascending).</summary>
+    private static double[] RemoveSorted(double[] sorted, double[] remove)
+    {
+        var destination = new double[Math.Max(0, sorted.Length - remove.Length)];
+        int j = 0, k = 0;
+        foreach (double v in sorted)
+        {
+            while (j < remove.Length && remove[j] < v) j++;
+            if (j < remove.Length && remove[j] == v)
+            {
+                j++;
+                continue;
+            }
+            if (k < destination.Length) destination[k++] = v;
+        }
+        return k == destination.Length ? destination : destination[..k];
     }
 
     private static void AddCategoricalTests(Dictionary<string, double> metrics, IReadOnlyDictionary<string, long> refCounts,

@@ -47,4 +47,9 @@ public sealed record DriftReport
     /// <summary>False when the window had fewer rows than the monitoring spec's minimum: nothing was judged.</summary>
     public bool Judged { get; init; } = true;
     public string Summary { get; init; } = "";
+    /// <summary>Judged windows that drifted among the last <c>alert_after.n</c> (this one included); offline,
+    /// without history, 1 when this window drifted.</summary>
+    public int WindowsDrifted { get; init; }
+    /// <summary>True when at least <c>alert_after.k</c> of the last <c>alert_after.n</c> judged windows drifted.</summary>
+    public bool Alert { get; init; }
 }

@@ -61,6 +61,89 @@ public static class ProfileBuilder
         return Build(accumulators, count);
     }
 
+    /// <summary>
+    /// Merges profiles of disjoint parts of one dataset (e.g. chunks profiled in parallel) into one: rows, nulls and
+    /// category counts add up; numeric samples are combined into one sample of at most
+    /// <paramref name="maxValuesPerFeature"/> values in which each part is represented in proportion to its non-null
+    /// values (largest remainders), drawn from the part by a seeded partial shuffle, so the result is deterministic.
+    /// When everything fits, every value is kept, in part order. Features are matched by name, in the first part's order.
+    /// </summary>
+    public static DatasetProfile Merge(IReadOnlyList<DatasetProfile> parts, int maxValuesPerFeature = 100_000)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxValuesPerFeature, 1);
+        if (parts.Count == 0) return new DatasetProfile { Features = [], Rows = 0 };
+        long rows = parts.Sum(p => p.Rows);
+        var features = new List<FeatureProfile>(parts[0].Features.Count);
+        for (int f = 0; f < parts[0].Features.Count; f++)
+        {
+            var first = parts[0].Features[f];
+            var same = parts.Select(p => p.Features.FirstOrDefault(x => x.Name == first.Name)).ToArray();
+            long nulls = 0;
+            for (int i = 0; i < parts.Count; i++) nulls += same[i]?.Nulls ?? parts[i].Rows;
+            if (first.Kind == FeatureKind.Categorical)
+            {
+                var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+                foreach (var part in same)
+                {
+                    if (part is null) continue;
+                    foreach (var (key, count) in part.Counts) counts[key] = counts.GetValueOrDefault(key) + count;
+                }
+                features.Add(first with { Counts = counts, Values = [], Nulls = nulls, Rows = rows });
+                continue;
+            }
+
+            var seen = same.Select((p, i) => p is null ? 0 : Math.Max(p.Rows - p.Nulls, p.Values.Length)).ToArray();
+            long totalSeen = seen.Sum();
+            long totalValues = same.Sum(p => (long)(p?.Values.Length ?? 0));
+            double[] values;
+            if (totalValues <= maxValuesPerFeature)
+            {
+                values = [.. same.SelectMany(p => p?.Values ?? [])];
+            }
+            else
+            {
+                // Largest-remainder quotas proportional to each part's non-null count, capped by its sample.
+                var quota = new int[same.Length];
+                var remainders = new double[same.Length];
+                int assigned = 0;
+                for (int i = 0; i < same.Length; i++)
+                {
+                    double exact = totalSeen == 0 ? 0 : (double)maxValuesPerFeature * seen[i] / totalSeen;
+                    quota[i] = Math.Min((int)exact, same[i]?.Values.Length ?? 0);
+                    remainders[i] = exact - Math.Floor(exact);
+                    assigned += quota[i];
+                }
+                foreach (int i in Enumerable.Range(0, same.Length).OrderByDescending(i => remainders[i]).ThenBy(i => i))
+                {
+                    if (assigned >= maxValuesPerFeature) break;
+                    if (quota[i] < (same[i]?.Values.Length ?? 0))
+                    {
+                        quota[i]++;
+                        assigned++;
+                    }
+                }
+                values = new double[assigned];
+                int at = 0;
+                for (int i = 0; i < same.Length; i++)
+                {
+                    if (quota[i] == 0) continue;
+                    double[] copy = [.. same[i]!.Values];
+                    var random = new Random(ReservoirSeed + f + (i * 7919));
+                    for (int k = 0; k < quota[i]; k++)
+                    {
+                        int j = k + random.Next(copy.Length - k);
+                        (copy[k], copy[j]) = (copy[j], copy[k]);
+                    }
+                    Array.Copy(copy, 0, values, at, quota[i]);
+                    at += quota[i];
+                }
+            }
+            features.Add(first with { Values = values, Counts = new Dictionary<string, long>(), Nulls = nulls, Rows = rows });
+        }
+        return new DatasetProfile { Features = features, Rows = rows };
+    }
+
     /// <summary>The feature columns of a workflow's contract, in contract order.</summary>
     public static IReadOnlyList<ColumnSpec> FeatureColumns(WorkflowDefinition workflow)
     {

@@ -123,6 +123,20 @@ public sealed record DriftSpec
     public double? Threshold { get; init; }
     /// <summary>Share of features that must drift for the dataset to count as drifted.</summary>
     public double DatasetShare { get; init; } = 0.5;
+    /// <summary><c>fixed</c> (the method's threshold) or <c>calibrated</c> (mean + 3σ of the deciding metric over
+    /// chunks of the reference, never below a floor).</summary>
+    public string ThresholdMode { get; init; } = "fixed";
+    /// <summary><c>none</c> or <c>benjamini_hochberg</c>: adjust p-values across features when a p-value test decides.</summary>
+    public string Fdr { get; init; } = "none";
+    /// <summary>Alert only when <c>K</c> of the last <c>N</c> judged windows drifted.</summary>
+    public AlertAfterSpec AlertAfter { get; init; } = new();
+}
+
+/// <summary>An alert needs <see cref="K"/> drifted windows among the last <see cref="N"/> judged ones (this one included).</summary>
+public sealed record AlertAfterSpec
+{
+    public int K { get; init; } = 1;
+    public int N { get; init; } = 1;
 }
 
 public sealed record RetrainingSpec

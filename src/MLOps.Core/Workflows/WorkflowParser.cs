@@ -168,7 +168,8 @@ public static class WorkflowParser
     private static readonly string[] ApprovalKeys = ["required", "timeout", "approvers"];
     private static readonly string[] RolloutKeys = ["strategy", "steps", "bake_time"];
     private static readonly string[] MonitoringKeys = ["schedule", "window", "min_rows", "drift"];
-    private static readonly string[] DriftKeys = ["method", "threshold", "dataset_share"];
+    private static readonly string[] DriftKeys = ["method", "threshold", "dataset_share", "threshold_mode", "fdr", "alert_after"];
+    private static readonly string[] AlertAfterKeys = ["k", "n"];
     private static readonly string[] RetrainingKeys = ["on_drift", "min_drifted_features", "cooldown", "require_approval"];
     private static readonly string[] BudgetKeys = ["monthly", "per_run", "currency"];
 
@@ -644,7 +645,48 @@ public static class WorkflowParser
             {
                 Error(f.MarkOf("dataset_share"), $"'monitoring.drift.dataset_share' must be greater than 0 and at most 1; got {Fmt(share.Value)}");
             }
-            return new DriftSpec { Method = method ?? "auto", Threshold = threshold, DatasetShare = share ?? 0.5 };
+            var mode = Str(f, "threshold_mode");
+            if (mode is not null && mode is not ("fixed" or "calibrated"))
+            {
+                Error(f.MarkOf("threshold_mode"), $"'monitoring.drift.threshold_mode' must be one of: fixed, calibrated; got '{mode}'");
+            }
+            var fdr = Str(f, "fdr");
+            if (fdr is not null && fdr is not ("none" or "benjamini_hochberg"))
+            {
+                Error(f.MarkOf("fdr"), $"'monitoring.drift.fdr' must be one of: none, benjamini_hochberg; got '{fdr}'");
+            }
+            AlertAfterSpec? alertAfter = null;
+            if (f.Entries.TryGetValue("alert_after", out var alertEntry) && !IsNull(alertEntry.Value))
+            {
+                var af = Map(alertEntry.Value, "monitoring.drift.alert_after", AlertAfterKeys);
+                if (af is not null)
+                {
+                    var k = Int(af, "k");
+                    var n = Int(af, "n");
+                    if (k < 1)
+                    {
+                        Error(af.MarkOf("k"), $"'monitoring.drift.alert_after.k' must be at least 1; got {k}");
+                    }
+                    if (n < 1)
+                    {
+                        Error(af.MarkOf("n"), $"'monitoring.drift.alert_after.n' must be at least 1; got {n}");
+                    }
+                    if (k is { } kv && n is { } nv && kv > nv)
+                    {
+                        Error(af.MarkOf("k"), $"'monitoring.drift.alert_after.k' ({kv}) is greater than 'n' ({nv})");
+                    }
+                    alertAfter = new AlertAfterSpec { K = k ?? 1, N = n ?? Math.Max(1, k ?? 1) };
+                }
+            }
+            return new DriftSpec
+            {
+                Method = method ?? "auto",
+                Threshold = threshold,
+                DatasetShare = share ?? 0.5,
+                ThresholdMode = mode ?? "fixed",
+                Fdr = fdr ?? "none",
+                AlertAfter = alertAfter ?? new AlertAfterSpec(),
+            };
         }
 
         private RetrainingSpec ReadRetraining(Fields f)

@@ -1,3 +1,4 @@
+using System.Text;
 using Cronos;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
@@ -6,6 +7,7 @@ using MLOps.Core.Events;
 using MLOps.Core.Monitoring;
 using MLOps.Core.Ports;
 using MLOps.Core.Registry;
+using MLOps.Core.Reports;
 using MLOps.Lifecycle.Contracts;
 using MLOps.Lifecycle.Handlers;
 using MLOps.Lifecycle.Logging;
@@ -23,6 +25,7 @@ public sealed class DriftAuditService(
     IArtifactStore artifacts,
     IInferenceStore inference,
     IMonitoringStore monitoring,
+    IMetricHistory history,
     IEventPublisher events,
     TimeProvider time,
     ILogger<DriftAuditService> logger)
@@ -94,6 +97,18 @@ public sealed class DriftAuditService(
 
         var current = ProfileBuilder.FromRows(rows, workflow.Definition);
         var report = DriftAnalyzer.Compare(reference, current, spec);
+        var alertAfter = spec.Drift.AlertAfter;
+        if (alertAfter.N > 1)
+        {
+            // Previous judged windows of the same version decide, with this one, whether to alert.
+            var previous = await monitoring.ListAuditsAsync(model, Math.Max(20, alertAfter.N * 4), cancellationToken);
+            report = DriftAnalyzer.ApplyAlertAfter(report, previous.Where(a => a.Version == version.Version).OrderByDescending(a => a.AuditedAt).Select(a => a.Report), alertAfter);
+        }
+        else
+        {
+            report = DriftAnalyzer.ApplyAlertAfter(report, [], alertAfter);
+        }
+
         var auditId = Guid.NewGuid().ToString("N");
         var (decision, retrainRunId) = await DecideAsync(model, workflow, report, auditId, client, end, cancellationToken);
         var audit = new DriftAuditRecord
@@ -108,10 +123,11 @@ public sealed class DriftAuditService(
             RetrainRunId = retrainRunId,
             Decision = decision,
         };
+        var reportUri = await SaveHtmlReportAsync(audit, reference, current, cancellationToken);
         await monitoring.SaveAuditAsync(audit, cancellationToken);
         await events.PublishAsync(LifecycleEvent.Create(auditId, LifecycleEventTypes.DriftAudited, model, $"models/{model}/versions/{version.Version}", end,
-            new { auditId, version.Version, report.Judged, report.DriftedFeatures, report.DatasetDrift, report.CurrentRows, report.Summary, Decision = decision }, "drift-monitor"), cancellationToken);
-        if (report.DriftedFeatures > 0)
+            new { auditId, version.Version, report.Judged, report.DriftedFeatures, report.DatasetDrift, report.CurrentRows, report.WindowsDrifted, report.Alert, report.Summary, Decision = decision, reportUri }, "drift-monitor"), cancellationToken);
+        if (report.Alert)
         {
             await events.PublishAsync(LifecycleEvent.Create(auditId + "-drift", LifecycleEventTypes.DriftDetected, model, $"models/{model}/versions/{version.Version}", end,
                 new { auditId, version.Version, Features = report.Features.Where(f => f.Drifted).Select(f => new { f.Feature, f.Method, f.Value, f.Threshold }), report.Summary }, "drift-monitor"), cancellationToken);
@@ -121,6 +137,34 @@ public sealed class DriftAuditService(
         return audit;
     }
 
+    /// <summary>Most features whose history is drawn as a sparkline in the HTML report (one table query each).</summary>
+    public const int ReportHistoryFeatures = 100;
+
+    /// <summary>Renders the audit's HTML report (histograms, metrics, history sparklines) and stores it in the
+    /// artifacts container at <c>{model}/audits/{auditId}.html</c>; returns its URI.</summary>
+    private async Task<string> SaveHtmlReportAsync(DriftAuditRecord audit, DatasetProfile reference, DatasetProfile current, CancellationToken cancellationToken)
+    {
+        var sparklines = new Dictionary<string, IReadOnlyList<double>>(StringComparer.Ordinal);
+        foreach (var feature in audit.Report.Features.Take(ReportHistoryFeatures))
+        {
+            var past = await history.GetFeatureHistoryAsync(audit.Model, feature.Feature, 30, cancellationToken);
+            sparklines[feature.Feature] = [.. past.Where(p => p.Method == feature.Method).Reverse().Select(p => p.Value), feature.Value];
+        }
+
+        var html = DriftReportHtml.Render(audit, reference, current, sparklines);
+        await using var stream = new MemoryStream(Encoding.UTF8.GetBytes(html), writable: false);
+        var saved = await artifacts.SaveAsync($"{audit.Model}/audits/{audit.AuditId}.html", stream, cancellationToken);
+        return saved.Uri;
+    }
+
+    /// <summary>The raw drift values of one feature over past audits, newest first (Table storage).</summary>
+    public Task<IReadOnlyList<FeatureMetricPoint>> GetFeatureHistoryAsync(string model, string feature, int take = 50, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(model);
+        ArgumentException.ThrowIfNullOrEmpty(feature);
+        return history.GetFeatureHistoryAsync(model, feature, take, cancellationToken);
+    }
+
     private async Task<(string Decision, string? RunId)> DecideAsync(
         string model, StoredWorkflow workflow, DriftReport report, string auditId, DurableTaskClient client, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -128,6 +172,12 @@ public sealed class DriftAuditService(
         if (!report.Judged)
         {
             return ("not judged: " + report.Summary, null);
+        }
+
+        if (report.DriftedFeatures > 0 && !report.Alert)
+        {
+            var after = workflow.Definition.Monitoring.Drift.AlertAfter;
+            return ($"no retraining: no alert yet, {report.WindowsDrifted} of the last {after.N} judged windows drifted, alert_after needs {after.K}", null);
         }
 
         if (!policy.OnDrift || report.DriftedFeatures < policy.MinDriftedFeatures)

@@ -27,7 +27,7 @@ public class WorkflowParserTests
               drift:
                 treshold: 0.1
             """,
-            ["t.yaml(10,5): unknown key 'treshold' in 'monitoring.drift'; expected one of: method, threshold, dataset_share"]
+            ["t.yaml(10,5): unknown key 'treshold' in 'monitoring.drift'; expected one of: method, threshold, dataset_share, threshold_mode, fdr, alert_after"]
         },
         {
             "unknown top-level section",

@@ -1,0 +1,86 @@
+using System.Globalization;
+using System.Text;
+using MLOps.Core.Data;
+using static MLOps.Core.Reports.Html;
+
+namespace MLOps.Core.Reports;
+
+/// <summary>The human report of a dataset validation: verdict, per-column signals (null, type-error and
+/// out-of-bounds rates with an inline SVG bar chart each) and the first issues. Self-contained HTML.</summary>
+public static class ValidationReportHtml
+{
+    private const int ChartWidth = 160;
+
+    public static string Render(DatasetValidationReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var sb = new StringBuilder(16 * 1024);
+        Open(sb, $"Dataset validation — {report.File}");
+        sb.Append("<p class=\"").Append(report.IsValid ? "ok" : "bad").Append("\">").Append(report.IsValid ? "VALID" : "INVALID")
+          .Append("</p><p>").Append(E(report.Summary)).Append("</p>\n<p class=\"muted\">")
+          .Append(CultureInfo.InvariantCulture, $"{report.Rows} rows, {report.Bytes} bytes, sha256 ").Append(E(report.Sha256))
+          .Append(CultureInfo.InvariantCulture, $", {report.IssueCount} issue(s)</p>\n");
+
+        sb.Append("<h2>Columns</h2>\n<p class=\"legend muted\">rates:<span style=\"background:#8250df\"></span>null")
+          .Append("<span style=\"background:#cf222e\"></span>type error<span style=\"background:#bf8700\"></span>out of bounds</p>\n")
+          .Append("<table><tr><th>column</th><th>type</th><th>null rate</th><th>type error rate</th><th>out-of-bounds rate</th><th>rates</th>")
+          .Append("<th>min</th><th>max</th><th>mean</th><th>distinct</th></tr>\n");
+        foreach (var c in report.Columns)
+        {
+            sb.Append("<tr><td>").Append(E(c.Name)).Append("</td><td>").Append(E(c.Type.ToString().ToLowerInvariant())).Append("</td>")
+              .Append("<td class=\"num\">").Append(P(c.NullRate)).Append(CultureInfo.InvariantCulture, $" ({c.Nulls})</td>")
+              .Append("<td class=\"num\">").Append(P(c.TypeErrorRate)).Append(CultureInfo.InvariantCulture, $" ({c.TypeErrors})</td>")
+              .Append("<td class=\"num\">").Append(P(c.OutOfBoundsRate)).Append(CultureInfo.InvariantCulture, $" ({c.OutOfBounds})</td><td>");
+            RateChart(sb, c.NullRate, c.TypeErrorRate, c.OutOfBoundsRate);
+            sb.Append("</td><td class=\"num\">").Append(c.Min is { } min ? N(min) : "–")
+              .Append("</td><td class=\"num\">").Append(c.Max is { } max ? N(max) : "–")
+              .Append("</td><td class=\"num\">").Append(c.Mean is { } mean ? N(mean) : "–")
+              .Append("</td><td class=\"num\">").Append(c.DistinctValues is { } d ? d.ToString(CultureInfo.InvariantCulture) : "–")
+              .Append("</td></tr>\n");
+        }
+        sb.Append("</table>\n");
+
+        sb.Append("<h2>First issues</h2>\n");
+        if (report.Issues.Count == 0)
+        {
+            sb.Append("<p class=\"muted\">none</p>\n");
+        }
+        else
+        {
+            sb.Append("<table><tr><th>row</th><th>column</th><th>rule</th><th>value</th><th>message</th></tr>\n");
+            foreach (var i in report.Issues)
+            {
+                sb.Append("<tr><td class=\"num\">").Append(i.Row.ToString(CultureInfo.InvariantCulture)).Append("</td><td>").Append(E(i.Column))
+                  .Append("</td><td>").Append(E(i.Rule)).Append("</td><td>").Append(E(Truncate(i.Value))).Append("</td><td>").Append(E(i.Message))
+                  .Append("</td></tr>\n");
+            }
+            sb.Append("</table>\n");
+            if (report.IssueCount > report.Issues.Count)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"<p class=\"muted\">… {report.IssueCount - report.Issues.Count} more issue(s) in the JSON report's count</p>\n");
+            }
+        }
+        Close(sb);
+        return sb.ToString();
+    }
+
+    private static string? Truncate(string? value) => value is { Length: > 200 } ? value[..200] + "…" : value;
+
+    /// <summary>Three horizontal bars (null, type error, out of bounds), each scaled to 0–100 %.</summary>
+    private static void RateChart(StringBuilder sb, double nullRate, double typeRate, double boundsRate)
+    {
+        sb.Append(CultureInfo.InvariantCulture, $"<svg class=\"rates\" width=\"{ChartWidth}\" height=\"30\" viewBox=\"0 0 {ChartWidth} 30\" role=\"img\">")
+          .Append(CultureInfo.InvariantCulture, $"<rect x=\"0\" y=\"0\" width=\"{ChartWidth}\" height=\"30\" fill=\"#f6f8fa\"/>");
+        Bar(sb, 1, nullRate, "#8250df");
+        Bar(sb, 11, typeRate, "#cf222e");
+        Bar(sb, 21, boundsRate, "#bf8700");
+        sb.Append("</svg>");
+    }
+
+    private static void Bar(StringBuilder sb, int y, double rate, string color)
+    {
+        double w = double.IsFinite(rate) ? Math.Clamp(rate, 0, 1) * ChartWidth : 0;
+        if (w > 0 && w < 1) w = 1;
+        sb.Append("<rect x=\"0\" y=\"").Append(y).Append("\" width=\"").Append(C(w)).Append("\" height=\"8\" fill=\"").Append(color).Append("\"/>");
+    }
+}

@@ -1,0 +1,206 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using Microsoft.DurableTask.Client.Grpc;
+using Microsoft.Extensions.Logging.Abstractions;
+using MLOps.Core.Drift;
+using MLOps.Core.Events;
+using MLOps.Core.Monitoring;
+using MLOps.Core.Ports;
+using MLOps.Core.Registry;
+using MLOps.Core.Samples;
+using MLOps.Integration.Tests.Fixtures;
+using MLOps.Integration.Tests.Infrastructure;
+using MLOps.Integration.Tests.Support;
+using MLOps.Lifecycle.Services;
+using nietras.SeparatedValues;
+
+namespace MLOps.Integration.Tests.Monitoring;
+
+/// <summary>
+/// The offline command (<c>mlops drift --reference --current --workflow --json</c>, run as a process) and the
+/// timer path (<see cref="DriftAuditService"/> reading captured traffic from Blob storage on Azurite) give the same
+/// metric values for the same data; the audit keeps its history, applies alert_after over stored audits, and links
+/// its HTML report from the DriftAudited event.
+/// </summary>
+public sealed class DriftAuditParityTests(AzuriteFixture azurite) : StorageTestBase(azurite), IDisposable
+{
+    private const string Model = "credit-risk";
+    private readonly string _dir = Directory.CreateTempSubdirectory("mlops-drift-parity-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Workflow(string extraDrift)
+    {
+        var yaml = File.ReadAllText(Path.Combine(RepoPaths.Workflows, "credit-risk.yaml"))
+            .Replace("  on_drift: true", "  on_drift: false", StringComparison.Ordinal)
+            .Replace("    dataset_share: 0.5\n", "    dataset_share: 0.5\n" + extraDrift, StringComparison.Ordinal);
+        var path = Path.Combine(_dir, "workflow.yaml");
+        File.WriteAllText(path, yaml);
+        return path;
+    }
+
+    private string Csv(string name, int rows, int seed, DataShift? shift)
+    {
+        var path = Path.Combine(_dir, name);
+        using var writer = new StreamWriter(path, false, new UTF8Encoding(false));
+        CreditRiskData.WriteCsv(writer, rows, seed, shift);
+        return path;
+    }
+
+    private async Task<DriftAuditService> ArrangeAsync(string workflowPath, string referenceCsv, string currentCsv)
+    {
+        var workflow = await Get<IWorkflowStore>().RegisterAsync(await File.ReadAllTextAsync(workflowPath), "credit-risk.yaml");
+        DatasetProfile reference;
+        await using (var stream = File.OpenRead(referenceCsv))
+        {
+            reference = ProfileBuilder.FromCsv(stream, workflow.Definition);
+        }
+
+        var artifacts = Get<IArtifactStore>();
+        var profile = await artifacts.SaveJsonAsync($"{Model}/runs/parity/reference-profile.json", reference);
+        var registry = Get<IModelRegistry>();
+        var version = await registry.RegisterVersionAsync(new NewModelVersion
+        {
+            Model = Model,
+            RunId = "parity",
+            ArtifactUri = profile.Uri,
+            ArtifactSha256 = profile.Sha256,
+            DatasetSha256 = new string('0', 64),
+            WorkflowHash = workflow.Hash,
+            Trainer = "fast_tree",
+            CreatedBy = "test",
+            ReferenceProfileUri = profile.Uri,
+        });
+        await registry.SetAliasAsync(Model, Aliases.Production, version.Version, "test", "parity", expectedETag: null, force: true);
+
+        // Capture the current CSV's rows as scoring traffic, 100 rows per request, exactly as text.
+        var rows = new List<IReadOnlyDictionary<string, string?>>();
+        using (var reader = Sep.Reader(o => o with { Unescape = true }).FromFile(currentCsv))
+        {
+            var names = reader.Header.ColNames;
+            foreach (var row in reader)
+            {
+                var values = new Dictionary<string, string?>(StringComparer.Ordinal);
+                for (int i = 0; i < names.Count; i++) values[names[i]] = row[i].ToString();
+                rows.Add(values);
+            }
+        }
+
+        var inference = Get<IInferenceStore>();
+        var at = DateTimeOffset.UtcNow.AddHours(-1);
+        int request = 0;
+        foreach (var chunk in rows.Chunk(100))
+        {
+            await inference.CaptureAsync(new InferenceRecord
+            {
+                RequestId = $"r{request++:D4}",
+                Model = Model,
+                Version = version.Version,
+                Timestamp = at.AddSeconds(request),
+                Rows = chunk,
+                Predictions = [.. chunk.Select(_ => new Core.Training.Prediction(0.5, 0.5, null))],
+            });
+        }
+
+        return new DriftAuditService(Get<IWorkflowStore>(), registry, artifacts, inference, Get<IMonitoringStore>(), Get<IMetricHistory>(),
+            Get<IEventPublisher>(), TimeProvider.System, NullLogger<DriftAuditService>.Instance);
+    }
+
+    private static GrpcDurableTaskClient UnusedClient() =>
+        // Retraining is off in these workflows: the audit never calls the durable client.
+        new("unused", new GrpcDurableTaskClientOptions { Address = "http://127.0.0.1:9" }, NullLogger.Instance);
+
+    private static async Task<JsonElement> RunOfflineAsync(params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "mlops.dll"));
+        foreach (var a in args) info.ArgumentList.Add(a);
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(process.ExitCode == 0, $"mlops drift exited {process.ExitCode}: {await stderr}");
+        return JsonDocument.Parse(await stdout).RootElement.Clone();
+    }
+
+    [Fact]
+    public async Task Offline_command_and_timer_audit_give_identical_metrics()
+    {
+        var workflow = Workflow("    threshold_mode: calibrated\n");
+        var referenceCsv = Csv("reference.csv", 3000, 1, null);
+        var currentCsv = Csv("current.csv", 600, 2, new DataShift { IncomeFactor = 0.7, AgeOffset = 5 });
+        var service = await ArrangeAsync(workflow, referenceCsv, currentCsv);
+
+        var offline = await RunOfflineAsync("drift", "--reference", referenceCsv, "--current", currentCsv, "--workflow", workflow, "--json");
+        var audit = await service.AuditAsync(Model, UnusedClient());
+
+        Assert.NotNull(audit);
+        var report = audit.Report;
+        Assert.Equal(offline.GetProperty("currentRows").GetInt64(), report.CurrentRows);
+        Assert.Equal(offline.GetProperty("referenceRows").GetInt64(), report.ReferenceRows);
+        Assert.Equal(offline.GetProperty("driftedFeatures").GetInt32(), report.DriftedFeatures);
+        var offlineFeatures = offline.GetProperty("features").EnumerateArray().ToList();
+        Assert.Equal(offlineFeatures.Count, report.Features.Count);
+        Assert.True(report.DriftedFeatures > 0, report.Summary);
+        int compared = 0;
+        foreach (var (o, f) in offlineFeatures.Zip(report.Features))
+        {
+            Assert.Equal(o.GetProperty("feature").GetString(), f.Feature);
+            Assert.Equal(o.GetProperty("method").GetString(), f.Method);
+            Assert.Equal(o.GetProperty("value").GetDouble(), f.Value);
+            Assert.Equal(o.GetProperty("threshold").GetDouble(), f.Threshold);
+            Assert.Equal(o.GetProperty("drifted").GetBoolean(), f.Drifted);
+            var metrics = o.GetProperty("metrics").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetDouble());
+            Assert.Equal(metrics.Keys.Order(), f.Metrics.Keys.Order());
+            foreach (var (name, value) in metrics)
+            {
+                Assert.True(value == f.Metrics[name], $"{f.Feature}.{name}: offline {value:R}, audit {f.Metrics[name]:R}");
+                compared++;
+            }
+        }
+        Assert.True(compared > 50, $"only {compared} metric values compared");
+
+        // The raw history is queryable per feature, and equals the audit's values.
+        var history = await service.GetFeatureHistoryAsync(Model, "income");
+        var point = Assert.Single(history);
+        var income = report.Features.Single(f => f.Feature == "income");
+        Assert.Equal(audit.AuditId, point.AuditId);
+        Assert.Equal(income.Value, point.Value);
+        Assert.Equal(income.Metrics["wasserstein_norm"], point.Metrics["wasserstein_norm"]);
+
+        // The HTML report is stored and linked from the DriftAudited event.
+        var entries = await Get<IAuditTrail>().ReadAsync(Model);
+        var audited = entries.Single(e => e.Event.Type == LifecycleEventTypes.DriftAudited).Event;
+        var reportUri = audited.Data.GetProperty("reportUri").GetString()!;
+        Assert.EndsWith($"{Model}/audits/{audit.AuditId}.html", reportUri, StringComparison.Ordinal);
+        await using var html = await Get<IArtifactStore>().OpenReadAsync(reportUri);
+        var text = await new StreamReader(html).ReadToEndAsync();
+        Assert.Equal(report.Features.Count, System.Text.RegularExpressions.Regex.Count(text, "<svg class=\"hist\""));
+    }
+
+    [Fact]
+    public async Task Alert_after_k_of_n_reads_previous_audits_from_table_storage()
+    {
+        var workflow = Workflow("    alert_after: {k: 2, n: 3}\n");
+        var referenceCsv = Csv("reference.csv", 3000, 1, null);
+        var currentCsv = Csv("current.csv", 400, 3, new DataShift { IncomeFactor = 0.6, AgeOffset = 10 });
+        var service = await ArrangeAsync(workflow, referenceCsv, currentCsv);
+
+        var first = await service.AuditAsync(Model, UnusedClient());
+        var second = await service.AuditAsync(Model, UnusedClient());
+
+        Assert.True(first!.Report.DriftedFeatures > 0);
+        Assert.Equal(1, first.Report.WindowsDrifted);
+        Assert.False(first.Report.Alert);
+        Assert.Contains("alert_after needs 2", first.Decision, StringComparison.Ordinal);
+        Assert.Equal(2, second!.Report.WindowsDrifted);
+        Assert.True(second.Report.Alert);
+
+        var entries = await Get<IAuditTrail>().ReadAsync(Model);
+        Assert.Single(entries, e => e.Event.Type == LifecycleEventTypes.DriftDetected);
+        var stored = await Get<IMonitoringStore>().ListAuditsAsync(Model);
+        Assert.Equal([2, 1], stored.Select(a => a.Report.WindowsDrifted));
+        Assert.Equal(2, (await service.GetFeatureHistoryAsync(Model, "income")).Count);
+    }
+}

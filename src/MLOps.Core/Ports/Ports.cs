@@ -33,12 +33,13 @@ public interface IDatasetStore
     /// (<c>{model}/{sha256}.csv</c> in container <c>lineage</c>). Idempotent; returns the snapshot URI.</summary>
     Task<string> SnapshotAsync(string uploadName, string etag, string model, string sha256, CancellationToken cancellationToken = default);
 
-    /// <summary>Stores the validation report JSON beside the snapshot; returns its URI.</summary>
-    Task<string> SaveReportAsync(string model, string sha256, string reportJson, CancellationToken cancellationToken = default);
+    /// <summary>Stores the validation report beside the snapshot — JSON, and the human HTML report when given
+    /// (<c>.report.html</c>); returns the JSON report's URI.</summary>
+    Task<string> SaveReportAsync(string model, string sha256, string reportJson, string? reportHtml = null, CancellationToken cancellationToken = default);
 
     /// <summary>Moves an invalid upload to container <c>quarantine</c> (same name) with its report beside it
     /// (<c>.report.json</c>), then deletes the original. Returns the quarantined blob URI. Idempotent.</summary>
-    Task<string> QuarantineAsync(string uploadName, string etag, string reportJson, CancellationToken cancellationToken = default);
+    Task<string> QuarantineAsync(string uploadName, string etag, string reportJson, string? reportHtml = null, CancellationToken cancellationToken = default);
 
     /// <summary>Downloads any blob of this account by URI to a local file.</summary>
     Task DownloadAsync(string blobUri, string localPath, CancellationToken cancellationToken = default);

@@ -80,17 +80,22 @@ public sealed class BlobDatasetStore : IDatasetStore
         return target.Uri.AbsoluteUri;
     }
 
-    public async Task<string> SaveReportAsync(string model, string sha256, string reportJson, CancellationToken cancellationToken = default)
+    public async Task<string> SaveReportAsync(string model, string sha256, string reportJson, string? reportHtml = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(model);
         ArgumentException.ThrowIfNullOrEmpty(sha256);
         ArgumentNullException.ThrowIfNull(reportJson);
         var blob = _lineage.GetBlobClient($"{model}/{sha256.ToLowerInvariant()}.report.json");
         await UploadTextAsync(blob, reportJson, "application/json", cancellationToken);
+        if (reportHtml is not null)
+        {
+            await UploadTextAsync(_lineage.GetBlobClient($"{model}/{sha256.ToLowerInvariant()}.report.html"), reportHtml, "text/html", cancellationToken);
+        }
+
         return blob.Uri.AbsoluteUri;
     }
 
-    public async Task<string> QuarantineAsync(string uploadName, string etag, string reportJson, CancellationToken cancellationToken = default)
+    public async Task<string> QuarantineAsync(string uploadName, string etag, string reportJson, string? reportHtml = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(uploadName);
         ArgumentException.ThrowIfNullOrEmpty(etag);
@@ -102,6 +107,10 @@ public sealed class BlobDatasetStore : IDatasetStore
         // after an earlier successful attempt, or a newer upload that is not ours to quarantine.
         await CopyAsync(source, target, etag, overwrite: true, cancellationToken);
         await UploadTextAsync(_quarantine.GetBlobClient(uploadName + ".report.json"), reportJson, "application/json", cancellationToken);
+        if (reportHtml is not null)
+        {
+            await UploadTextAsync(_quarantine.GetBlobClient(uploadName + ".report.html"), reportHtml, "text/html", cancellationToken);
+        }
 
         try
         {

@@ -6,6 +6,7 @@ using MLOps.Core.Data;
 using MLOps.Core.Events;
 using MLOps.Core.Ports;
 using MLOps.Core.Registry;
+using MLOps.Core.Reports;
 using MLOps.Lifecycle.Contracts;
 using MLOps.Lifecycle.Logging;
 using MLOps.Lifecycle.Orchestrations;
@@ -71,10 +72,11 @@ public sealed class DatasetUploadHandler(
         }
 
         var reportJson = JsonSerializer.Serialize(report, ReportJson);
+        var reportHtml = ValidationReportHtml.Render(report);
         var now = time.GetUtcNow();
         if (!report.IsValid || workflow is null)
         {
-            var quarantined = await datasets.QuarantineAsync(blobName, upload.ETag, reportJson, cancellationToken);
+            var quarantined = await datasets.QuarantineAsync(blobName, upload.ETag, reportJson, reportHtml, cancellationToken);
             await events.PublishAsync(LifecycleEvent.Create(
                 EventId("rejected", blobName, upload.ETag), LifecycleEventTypes.DatasetRejected, model, $"datasets/{blobName}", now,
                 new { Blob = blobName, Quarantine = quarantined, report.Summary, report.IssueCount, Issues = report.Issues.Take(10) }, upload.Author ?? "uploader"), cancellationToken);
@@ -83,7 +85,7 @@ public sealed class DatasetUploadHandler(
         }
 
         var snapshot = await datasets.SnapshotAsync(blobName, upload.ETag, model, report.Sha256, cancellationToken);
-        var reportUri = await datasets.SaveReportAsync(model, report.Sha256, reportJson, cancellationToken);
+        var reportUri = await datasets.SaveReportAsync(model, report.Sha256, reportJson, reportHtml, cancellationToken);
         var dataset = await registry.RegisterDatasetAsync(new DatasetRecord
         {
             Model = model,

@@ -120,6 +120,9 @@ public sealed class LifecycleEndToEndTests(AzuriteFixture azurite)
         Assert.Equal(bytes, kept);
         var report = (await quarantine.GetBlobClient($"{Model}/broken.csv.report.json").DownloadContentAsync()).Value.Content.ToString();
         Assert.Contains("forty", report, StringComparison.Ordinal);
+        var html = (await quarantine.GetBlobClient($"{Model}/broken.csv.report.html").DownloadContentAsync()).Value.Content.ToString();
+        Assert.Contains("<svg", html, StringComparison.Ordinal);
+        Assert.Contains("forty", html, StringComparison.Ordinal);
         Assert.False(await service.GetBlobContainerClient($"{options.StoragePrefix}datasets").GetBlobClient($"{Model}/broken.csv").ExistsAsync());
         Assert.Equal(0, (await api.GetAsync($"runs?model={Model}")).Body.GetArrayLength());
     }

@@ -60,8 +60,8 @@ public sealed record RunStatus
     public int ApprovalsRequired { get; init; }
     public DateTime? ApprovalDeadline { get; init; }
     public DateTime UpdatedAt { get; init; }
-    /// <summary>Instance id of the rollout sub-orchestration (canary/shadow), whose custom status shows the step.</summary>
-    public string? RolloutInstanceId { get; init; }
+    /// <summary>Where a canary or shadow rollout is: step, percentage, bakes.</summary>
+    public RolloutStatus? Rollout { get; init; }
 }
 
 public enum RunOutcome { Deployed, GatesFailed, Rejected, ApprovalExpired, Failed, RolledBack }

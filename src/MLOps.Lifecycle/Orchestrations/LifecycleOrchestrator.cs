@@ -147,10 +147,13 @@ public static class LifecycleOrchestrator
             RolloutResult? rollout = null;
             if (workflow.Rollout.Strategy is "canary" or "shadow")
             {
-                var rolloutId = RolloutOrchestrator.InstanceIdFor(input.RunId);
-                status = Advance(context, status with { RolloutInstanceId = rolloutId }, RunStages.RollingOut,
-                    $"{workflow.Rollout.Strategy} rollout of version {version.Version} ({rolloutId})");
-                rollout = await context.CallSubOrchestratorAsync<RolloutResult>(nameof(RolloutOrchestrator), new RolloutInput
+                // Run inline (same history) rather than as a sub-orchestration: the local engine's gRPC sidecar over
+                // the Azure Storage backend never started sub-orchestrations (measured); the rollout's progress shows
+                // in this run's custom status.
+                status = Advance(context, status, RunStages.RollingOut, $"{workflow.Rollout.Strategy} rollout of version {version.Version}");
+                var rolling = status;
+                RolloutStatus? lastStep = null;
+                rollout = await RolloutOrchestrator.RollOutAsync(context, new RolloutInput
                 {
                     RunId = input.RunId,
                     Model = input.Model,
@@ -158,7 +161,12 @@ public static class LifecycleOrchestrator
                     Actor = approval.Actor,
                     Rollout = workflow.Rollout,
                     ApprovedBy = status.Approvals,
-                }, new SubOrchestrationOptions(retry: null, instanceId: rolloutId));
+                }, step =>
+                {
+                    lastStep = step;
+                    context.SetCustomStatus(rolling with { Rollout = step, Message = step.Message, UpdatedAt = step.UpdatedAt });
+                });
+                status = status with { Rollout = lastStep };
                 if (rollout.Outcome == RolloutOutcome.RolledBack || rollout.Deployed is null)
                 {
                     Advance(context, status, RunStages.RolledBack, rollout.Reason);

@@ -35,10 +35,20 @@ public static class RolloutOrchestrator
     /// <summary>The rollout's instance id: one per run.</summary>
     public static string InstanceIdFor(string runId) => runId + "-rollout";
 
-    public static async Task<RolloutResult> RunAsync(TaskOrchestrationContext context, RolloutInput input)
+    /// <summary>The rollout as an orchestration of its own (its custom status is the <see cref="RolloutStatus"/>).</summary>
+    public static Task<RolloutResult> RunAsync(TaskOrchestrationContext context, RolloutInput input)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return RollOutAsync(context, input, context.SetCustomStatus);
+    }
+
+    /// <summary>The rollout inside a calling orchestration (same history): <paramref name="onStatus"/> receives every
+    /// status change so the caller can show it in its own custom status.</summary>
+    public static async Task<RolloutResult> RollOutAsync(TaskOrchestrationContext context, RolloutInput input, Action<RolloutStatus> onStatus)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(onStatus);
         var log = context.CreateReplaySafeLogger(nameof(RolloutOrchestrator));
         var spec = input.Rollout;
         var mode = spec.Strategy == "shadow" ? TrafficMode.Shadow : TrafficMode.Canary;
@@ -80,12 +90,12 @@ public static class RolloutOrchestrator
                 if (traffic.StableVersion is not { } stableVersion)
                 {
                     // Nothing serves yet (the first model): there is no control to compare with.
-                    return await PromoteAsync(context, input, status, judged, null, "no production version to compare with: deployed directly");
+                    return await PromoteAsync(context, onStatus, input, status, judged, null, "no production version to compare with: deployed directly");
                 }
 
                 stable = stableVersion;
                 var what = mode == TrafficMode.Canary ? $"canary {percent} % (step {step} of {steps.Count})" : $"shadow, {spec.Sampling:P0} of requests mirrored";
-                status = SetStatus(context, status with { StableVersion = stable, Step = step, Percent = percent, Bakes = 0 }, RolloutStages.Baking, what);
+                status = SetStatus(context, onStatus, status with { StableVersion = stable, Step = step, Percent = percent, Bakes = 0 }, RolloutStages.Baking, what);
                 await PublishAsync(context, input, LifecycleEventTypes.RolloutStepStarted,
                     new { input.RunId, Step = step, Mode = mode, Percent = percent, Sampling = status.Sampling, StableVersion = stable, CandidateVersion = input.Version, spec.Strategy });
 
@@ -111,7 +121,7 @@ public static class RolloutOrchestrator
                         break;
                     }
 
-                    status = SetStatus(context, status with { Bakes = bakes }, RolloutStages.WaitingForTraffic, $"{what}: {report.Summary}");
+                    status = SetStatus(context, onStatus, status with { Bakes = bakes }, RolloutStages.WaitingForTraffic, $"{what}: {report.Summary}");
                 }
 
                 if (report is null)
@@ -136,15 +146,15 @@ public static class RolloutOrchestrator
                         ? $"{what}: {report.Summary} after {bakes} bake(s); rolled back (fail-safe)"
                         : $"{what}: {report.Summary}";
                     Log.RolloutRolledBack(log, input.RunId, input.Model, input.Version, report.Guard ?? "");
-                    return await RollBackAsync(context, input, status, judged, stable, report.Guard, reason);
+                    return await RollBackAsync(context, onStatus, input, status, judged, stable, report.Guard, reason);
                 }
 
-                status = SetStatus(context, status with { Bakes = bakes }, RolloutStages.Baking, $"{what}: passed");
+                status = SetStatus(context, onStatus, status with { Bakes = bakes }, RolloutStages.Baking, $"{what}: passed");
                 await PublishAsync(context, input, LifecycleEventTypes.RolloutStepPassed,
                     new { input.RunId, Step = step, Mode = mode, Percent = percent, StableVersion = stable, CandidateVersion = input.Version, report.Summary, report.Checks, Bakes = bakes });
             }
 
-            return await PromoteAsync(context, input, status, judged, stable,
+            return await PromoteAsync(context, onStatus, input, status, judged, stable,
                 mode == TrafficMode.Canary ? $"every canary step passed ({string.Join(" → ", steps)} %)" : "the shadow's guards held");
         }
         catch (TaskFailedException ex)
@@ -153,20 +163,20 @@ public static class RolloutOrchestrator
             var reason = $"rollout failed: {ex.TaskName}: {ex.FailureDetails.ErrorMessage}";
             try
             {
-                return await RollBackAsync(context, input, status, judged, stable, null, reason);
+                return await RollBackAsync(context, onStatus, input, status, judged, stable, null, reason);
             }
             catch (TaskFailedException)
             {
-                SetStatus(context, status, RolloutStages.RolledBack, reason);
+                SetStatus(context, onStatus, status, RolloutStages.RolledBack, reason);
                 throw;
             }
         }
     }
 
     private static async Task<RolloutResult> PromoteAsync(
-        TaskOrchestrationContext context, RolloutInput input, RolloutStatus status, List<RolloutStepResult> judged, int? stable, string reason)
+        TaskOrchestrationContext context, Action<RolloutStatus> onStatus, RolloutInput input, RolloutStatus status, List<RolloutStepResult> judged, int? stable, string reason)
     {
-        status = SetStatus(context, status with { Percent = 100 }, RolloutStages.Promoting, $"moving production to version {input.Version}");
+        status = SetStatus(context, onStatus, status with { Percent = 100 }, RolloutStages.Promoting, $"moving production to version {input.Version}");
         var deployed = await context.CallActivityAsync<DeployOutput>(nameof(DeployActivity), new DeployInput
         {
             Model = input.Model,
@@ -177,7 +187,7 @@ public static class RolloutOrchestrator
         await context.CallActivityAsync<bool>(nameof(ClearTrafficActivity), new ClearTrafficInput(input.Model, input.RunId), StorageRetry);
         await PublishAsync(context, input, LifecycleEventTypes.RolloutPromoted,
             new { input.RunId, deployed.Version, deployed.PreviousVersion, input.Rollout.Strategy, Reason = reason, Steps = judged.Count });
-        SetStatus(context, status, RolloutStages.Promoted, reason);
+        SetStatus(context, onStatus, status, RolloutStages.Promoted, reason);
         return new RolloutResult
         {
             Outcome = RolloutOutcome.Promoted,
@@ -191,12 +201,12 @@ public static class RolloutOrchestrator
     }
 
     private static async Task<RolloutResult> RollBackAsync(
-        TaskOrchestrationContext context, RolloutInput input, RolloutStatus status, List<RolloutStepResult> judged, int? stable, string? guard, string reason)
+        TaskOrchestrationContext context, Action<RolloutStatus> onStatus, RolloutInput input, RolloutStatus status, List<RolloutStepResult> judged, int? stable, string? guard, string reason)
     {
         await context.CallActivityAsync<bool>(nameof(ClearTrafficActivity), new ClearTrafficInput(input.Model, input.RunId), StorageRetry);
         await PublishAsync(context, input, LifecycleEventTypes.RolloutRolledBack,
             new { input.RunId, CandidateVersion = input.Version, StableVersion = stable, Guard = guard, Reason = reason, Step = status.Step, status.Percent });
-        SetStatus(context, status with { Percent = 0 }, RolloutStages.RolledBack, reason);
+        SetStatus(context, onStatus, status with { Percent = 0 }, RolloutStages.RolledBack, reason);
         return new RolloutResult
         {
             Outcome = RolloutOutcome.RolledBack,
@@ -209,10 +219,10 @@ public static class RolloutOrchestrator
         };
     }
 
-    private static RolloutStatus SetStatus(TaskOrchestrationContext context, RolloutStatus status, string stage, string message)
+    private static RolloutStatus SetStatus(TaskOrchestrationContext context, Action<RolloutStatus> onStatus, RolloutStatus status, string stage, string message)
     {
         var next = status with { Stage = stage, Message = message, UpdatedAt = context.CurrentUtcDateTime };
-        context.SetCustomStatus(next);
+        onStatus(next);
         return next;
     }
 

@@ -89,6 +89,7 @@ public sealed class RolloutTests(AzuriteFixture azurite, ITestOutputHelper outpu
         Assert.Equal("Deployed", result.GetProperty("outcome").GetString());
         Assert.Equal(2, result.GetProperty("version").GetInt32());
         Assert.Equal(1, result.GetProperty("previousVersion").GetInt32());
+        Assert.Equal("promoted", done.GetProperty("status").GetProperty("rollout").GetProperty("stage").GetString());
         var rollout = result.GetProperty("rollout");
         Assert.Equal("Promoted", rollout.GetProperty("outcome").GetString());
         var step = Assert.Single(rollout.GetProperty("steps").EnumerateArray());
@@ -265,7 +266,18 @@ public sealed class RolloutTests(AzuriteFixture azurite, ITestOutputHelper outpu
     {
         var clock = Stopwatch.StartNew();
         var runId = await UploadAndApproveAsync(host, api, "v1.csv", seed: 7, invertLabels: false, except: null);
-        var done = await TestHosts.WaitForCompletionAsync(api, runId);
+        JsonElement done;
+        try
+        {
+            done = await TestHosts.WaitForCompletionAsync(api, runId, TimeSpan.FromSeconds(60));
+        }
+        catch (TimeoutException)
+        {
+            var run = await host.Client.GetInstanceAsync(runId, getInputsAndOutputs: true);
+            output.WriteLine($"run: {run?.RuntimeStatus} {run?.SerializedCustomStatus}");
+            throw;
+        }
+
         Assert.Equal("Deployed", done.GetProperty("result").GetProperty("outcome").GetString());
         Assert.Equal(1, done.GetProperty("result").GetProperty("version").GetInt32());
         output.WriteLine($"version 1 deployed {clock.Elapsed.TotalSeconds:F1} s after upload");

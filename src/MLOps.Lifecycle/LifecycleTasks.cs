@@ -1,6 +1,7 @@
 using Microsoft.DurableTask;
 using Microsoft.Extensions.DependencyInjection;
 using MLOps.Core.Events;
+using MLOps.Core.Rollout;
 using MLOps.Core.Workflows;
 using MLOps.Lifecycle.Activities;
 using MLOps.Lifecycle.Contracts;
@@ -18,6 +19,7 @@ public static class LifecycleTasks
     {
         ArgumentNullException.ThrowIfNull(registry);
         LifecycleOrchestrator.Register(registry);
+        RolloutOrchestrator.Register(registry);
         registry.AddService<LoadWorkflowActivity, LoadWorkflowInput, WorkflowDefinition>(nameof(LoadWorkflowActivity), (a, i, ct) => a.RunAsync(i, ct));
         registry.AddService<TrainModelActivity, TrainInput, TrainOutput>(nameof(TrainModelActivity), (a, i, ct) => a.RunAsync(i, ct));
         registry.AddService<EvaluateGatesActivity, EvaluateInput, EvaluateOutput>(nameof(EvaluateGatesActivity), (a, i, ct) => a.RunAsync(i, ct));
@@ -25,6 +27,9 @@ public static class LifecycleTasks
         registry.AddService<RecordDecisionActivity, DecisionInput, VersionSummary>(nameof(RecordDecisionActivity), (a, i, ct) => a.RunAsync(i, ct));
         registry.AddService<DeployActivity, DeployInput, DeployOutput>(nameof(DeployActivity), (a, i, ct) => a.RunAsync(i, ct));
         registry.AddService<PublishEventActivity, LifecycleEvent, bool>(nameof(PublishEventActivity), (a, i, ct) => a.RunAsync(i, ct));
+        registry.AddService<SetTrafficActivity, SetTrafficInput, TrafficOutput>(nameof(SetTrafficActivity), (a, i, ct) => a.RunAsync(i, ct));
+        registry.AddService<ClearTrafficActivity, ClearTrafficInput, bool>(nameof(ClearTrafficActivity), (a, i, ct) => a.RunAsync(i, ct));
+        registry.AddService<EvaluateRolloutGuardsActivity, RolloutGuardsInput, GuardReport>(nameof(EvaluateRolloutGuardsActivity), (a, i, ct) => a.RunAsync(i, ct));
         return registry;
     }
 
@@ -60,6 +65,9 @@ public static class LifecycleTasks
         services.AddTransient<RecordDecisionActivity>();
         services.AddTransient<DeployActivity>();
         services.AddTransient<PublishEventActivity>();
+        services.AddTransient<SetTrafficActivity>();
+        services.AddTransient<ClearTrafficActivity>();
+        services.AddTransient<EvaluateRolloutGuardsActivity>();
         services.AddTransient<DatasetUploadHandler>();
         services.AddTransient<RunsApi>();
         services.AddTransient<ModelsApi>();

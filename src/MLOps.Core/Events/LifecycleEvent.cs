@@ -43,6 +43,10 @@ public static class LifecycleEventTypes
     public const string DriftDetected = "MLOps.Monitoring.DriftDetected";
     public const string RetrainingStarted = "MLOps.Retraining.Started";
     public const string RolledBack = "MLOps.Model.RolledBack";
+    public const string RolloutStepStarted = "MLOps.Rollout.StepStarted";
+    public const string RolloutStepPassed = "MLOps.Rollout.StepPassed";
+    public const string RolloutRolledBack = "MLOps.Rollout.RolledBack";
+    public const string RolloutPromoted = "MLOps.Rollout.Promoted";
 }
 
 /// <summary>One entry of the hash-chained audit trail.</summary>

@@ -11,6 +11,14 @@ public sealed record InferenceRecord
     public required DateTimeOffset Timestamp { get; init; }
     public required IReadOnlyList<IReadOnlyDictionary<string, string?>> Rows { get; init; }
     public required IReadOnlyList<Training.Prediction> Predictions { get; init; }
+    /// <summary>Which arm of a rollout answered (<see cref="Rollout.Arms"/>): <c>stable</c> without a split.</summary>
+    public string? Arm { get; init; }
+    /// <summary>Time spent scoring the request, in milliseconds.</summary>
+    public double? LatencyMs { get; init; }
+    /// <summary>True when scoring failed on the server side (the record then has no predictions).</summary>
+    public bool Error { get; init; }
+    /// <summary>The key the request was routed by.</summary>
+    public string? RoutingKey { get; init; }
 }
 
 /// <summary>One drift audit of one model's production window, kept whole (every metric, not just alerts).</summary>

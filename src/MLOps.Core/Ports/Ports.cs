@@ -1,6 +1,7 @@
 using MLOps.Core.Events;
 using MLOps.Core.Monitoring;
 using MLOps.Core.Registry;
+using MLOps.Core.Rollout;
 using MLOps.Core.Workflows;
 
 namespace MLOps.Core.Ports;
@@ -87,6 +88,16 @@ public interface IModelRegistry
 
     /// <summary>Every change of an alias, oldest first (which version was live when).</summary>
     Task<IReadOnlyList<AliasRecord>> GetAliasHistoryAsync(string model, string alias, CancellationToken cancellationToken = default);
+
+    /// <summary>The model's live traffic split (canary or shadow), or null when <c>production</c> answers everything.</summary>
+    Task<TrafficSplit?> GetTrafficAsync(string model, CancellationToken cancellationToken = default);
+
+    /// <summary>Sets the traffic split. <paramref name="expectedETag"/> null expects no split to exist; otherwise the
+    /// split must still be at that ETag. Throws <see cref="ConcurrencyException"/> when another writer won.</summary>
+    Task<TrafficSplit> SetTrafficAsync(TrafficSplit split, string? expectedETag, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes the split (ETag-guarded when <paramref name="expectedETag"/> is given). False when none existed.</summary>
+    Task<bool> ClearTrafficAsync(string model, string? expectedETag, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Captured scoring traffic (container <c>inference</c>, one blob per request, partitioned by hour).</summary>

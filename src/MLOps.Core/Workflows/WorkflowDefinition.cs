@@ -100,8 +100,33 @@ public sealed record RolloutSpec
 {
     /// <summary><c>direct</c>, <c>canary</c> or <c>shadow</c>.</summary>
     public string Strategy { get; init; } = "direct";
+    /// <summary>Canary: the candidate's traffic percentages, increasing, the first at most 50, ending at 100
+    /// (reaching 100 promotes the candidate to <c>production</c>).</summary>
     public IReadOnlyList<int> Steps { get; init; } = [];
+    /// <summary>Canary: how long each step bakes before its guards are evaluated (0–3600 s).</summary>
     public TimeSpan BakeTime { get; init; } = TimeSpan.Zero;
+    /// <summary>Shadow: how long the candidate is mirrored before its guards are evaluated.</summary>
+    public TimeSpan Duration { get; init; } = TimeSpan.FromDays(7);
+    /// <summary>Shadow: the share of requests (0–0.5) the candidate also scores.</summary>
+    public double Sampling { get; init; } = 0.2;
+    /// <summary>Canary and shadow: how many bake periods (or shadow durations) a step may wait for
+    /// <see cref="RolloutGuards.MinRequests"/>; then it rolls back (fail-safe).</summary>
+    public int MaxBakes { get; init; } = 3;
+    public RolloutGuards Guards { get; init; } = new();
+}
+
+/// <summary>What the candidate's captured traffic must satisfy at each rollout step; a breach rolls back.</summary>
+public sealed record RolloutGuards
+{
+    /// <summary>Largest share of the candidate's requests that may fail.</summary>
+    public double? MaxErrorRate { get; init; } = 0.05;
+    /// <summary>Largest 99th percentile of the candidate's scoring latency, in milliseconds.</summary>
+    public double? MaxLatencyP99Ms { get; init; }
+    /// <summary>Largest Jensen–Shannon distance (base 2, 0–1) between the candidate's score distribution and the
+    /// control arm's on the step's captured traffic.</summary>
+    public double? MaxPredictionDrift { get; init; }
+    /// <summary>Requests the candidate must have answered before a step is judged.</summary>
+    public int MinRequests { get; init; } = 50;
 }
 
 public sealed record MonitoringSpec

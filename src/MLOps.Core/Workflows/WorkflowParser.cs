@@ -166,7 +166,8 @@ public static class WorkflowParser
     private static readonly string[] TrainingKeys = ["trainer", "parameters", "holdout", "seed"];
     private static readonly string[] GateKeys = ["metric", "min", "max", "min_absolute_change", "min_relative_change"];
     private static readonly string[] ApprovalKeys = ["required", "timeout", "approvers"];
-    private static readonly string[] RolloutKeys = ["strategy", "steps", "bake_time"];
+    private static readonly string[] RolloutKeys = ["strategy", "steps", "bake_time", "duration", "sampling", "max_bakes", "guards"];
+    private static readonly string[] GuardKeys = ["max_error_rate", "max_latency_p99_ms", "max_prediction_drift", "min_requests"];
     private static readonly string[] MonitoringKeys = ["schedule", "window", "min_rows", "drift"];
     private static readonly string[] DriftKeys = ["method", "threshold", "dataset_share", "threshold_mode", "fdr", "alert_after"];
     private static readonly string[] AlertAfterKeys = ["k", "n"];
@@ -546,6 +547,12 @@ public static class WorkflowParser
             }
             var steps = IntList(f, "steps");
             var bake = Duration(f, "bake_time");
+            var duration = Duration(f, "duration");
+            var sampling = Num(f, "sampling");
+            var maxBakes = Int(f, "max_bakes");
+            var guards = f.Entries.TryGetValue("guards", out var g) && !IsNull(g.Value) && Map(g.Value, "rollout.guards", GuardKeys) is { } gf
+                ? ReadGuards(gf)
+                : null;
             var effective = strategy ?? "direct";
             if (effective == "canary")
             {
@@ -555,34 +562,117 @@ public static class WorkflowParser
                 }
                 else
                 {
+                    var seq = (YamlSequenceNode)f.Entries["steps"].Value;
                     for (var i = 0; i < steps.Count; i++)
                     {
                         if (steps[i] is < 1 or > 100)
                         {
-                            Error(f.MarkOf("steps"), $"'rollout.steps' must be percentages from 1 to 100; got {steps[i]}");
+                            Error(seq.Children[i].Start, $"'rollout.steps' must be percentages from 1 to 100; got {steps[i]}");
                             break;
                         }
                         if (i > 0 && steps[i] <= steps[i - 1])
                         {
-                            Error(f.MarkOf("steps"), $"'rollout.steps' must be increasing; {steps[i]} follows {steps[i - 1]}");
+                            Error(seq.Children[i].Start, $"'rollout.steps' must be increasing; {steps[i]} follows {steps[i - 1]}");
                             break;
                         }
                     }
+                    if (steps[0] > 50)
+                    {
+                        Error(seq.Children[0].Start, $"the first canary step may take at most 50 % of the traffic; got {steps[0]}");
+                    }
                     if (steps[^1] != 100)
                     {
-                        Error(f.MarkOf("steps"), $"'rollout.steps' must end at 100; the last step is {steps[^1]}");
+                        Error(seq.Children[^1].Start, $"'rollout.steps' must end at 100; the last step is {steps[^1]}");
                     }
+                }
+                if (bake is { } b && b > TimeSpan.FromHours(1))
+                {
+                    Error(f.MarkOf("bake_time"), $"'rollout.bake_time' must be at most 1h (3600 s); got {b.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s");
                 }
             }
             else if (steps is { Count: > 0 })
             {
                 Error(f.MarkOf("steps"), $"'rollout.steps' apply only to the canary strategy; strategy is '{effective}'");
             }
+            if (effective != "canary" && bake is { } bt && bt > TimeSpan.Zero)
+            {
+                Error(f.MarkOf("bake_time"), $"'rollout.bake_time' applies only to the canary strategy; strategy is '{effective}'");
+            }
+            if (effective == "shadow")
+            {
+                if (duration == TimeSpan.Zero)
+                {
+                    Error(f.MarkOf("duration"), "'rollout.duration' must be greater than zero");
+                }
+                if (sampling is { } s && s is <= 0 or > 0.5)
+                {
+                    Error(f.MarkOf("sampling"), $"'rollout.sampling' must be greater than 0 and at most 0.5 (mirrored traffic is capped at 50 %); got {Fmt(s)}");
+                }
+            }
+            else
+            {
+                foreach (var key in new[] { "duration", "sampling" })
+                {
+                    if (f.Entries.ContainsKey(key))
+                    {
+                        Error(f.MarkOf(key), $"'rollout.{key}' applies only to the shadow strategy; strategy is '{effective}'");
+                    }
+                }
+            }
+            if (effective == "direct")
+            {
+                foreach (var key in new[] { "guards", "max_bakes" })
+                {
+                    if (f.Entries.ContainsKey(key))
+                    {
+                        Error(f.MarkOf(key), $"'rollout.{key}' applies only to canary and shadow rollouts; strategy is 'direct'");
+                    }
+                }
+            }
+            if (maxBakes < 1)
+            {
+                Error(f.MarkOf("max_bakes"), $"'rollout.max_bakes' must be at least 1; got {maxBakes}");
+            }
             return new RolloutSpec
             {
                 Strategy = effective,
                 Steps = steps ?? [],
                 BakeTime = bake ?? TimeSpan.Zero,
+                Duration = duration ?? TimeSpan.FromDays(7),
+                Sampling = sampling ?? 0.2,
+                MaxBakes = maxBakes ?? 3,
+                Guards = guards ?? new RolloutGuards(),
+            };
+        }
+
+        private RolloutGuards ReadGuards(Fields f)
+        {
+            var errorRate = Num(f, "max_error_rate");
+            if (errorRate is { } e && e is < 0 or > 1)
+            {
+                Error(f.MarkOf("max_error_rate"), $"'rollout.guards.max_error_rate' must be between 0 and 1; got {Fmt(e)}");
+            }
+            var latency = Num(f, "max_latency_p99_ms");
+            if (latency is { } l && l <= 0)
+            {
+                Error(f.MarkOf("max_latency_p99_ms"), $"'rollout.guards.max_latency_p99_ms' must be greater than 0; got {Fmt(l)}");
+            }
+            var drift = Num(f, "max_prediction_drift");
+            if (drift is { } d && d is <= 0 or > 1)
+            {
+                Error(f.MarkOf("max_prediction_drift"), $"'rollout.guards.max_prediction_drift' is a Jensen-Shannon distance: greater than 0 and at most 1; got {Fmt(d)}");
+            }
+            var minRequests = Int(f, "min_requests");
+            if (minRequests < 1)
+            {
+                Error(f.MarkOf("min_requests"), $"'rollout.guards.min_requests' must be at least 1; got {minRequests}");
+            }
+            return new RolloutGuards
+            {
+                MaxErrorRate = f.Entries.ContainsKey("max_error_rate") ? errorRate : 0.05,
+                MaxLatencyP99Ms = latency,
+                MaxPredictionDrift = drift,
+                MinRequests = minRequests ?? 50,
             };
         }
 

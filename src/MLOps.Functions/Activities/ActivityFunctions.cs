@@ -1,5 +1,6 @@
 using Microsoft.Azure.Functions.Worker;
 using MLOps.Core.Events;
+using MLOps.Core.Rollout;
 using MLOps.Core.Workflows;
 using MLOps.Lifecycle.Activities;
 using MLOps.Lifecycle.Contracts;
@@ -14,7 +15,10 @@ public sealed class ActivityFunctions(
     RegisterVersionActivity register,
     RecordDecisionActivity decide,
     DeployActivity deploy,
-    PublishEventActivity publish)
+    PublishEventActivity publish,
+    SetTrafficActivity setTraffic,
+    ClearTrafficActivity clearTraffic,
+    EvaluateRolloutGuardsActivity evaluateGuards)
 {
     [Function(nameof(LoadWorkflowActivity))]
     public Task<WorkflowDefinition> LoadWorkflow([ActivityTrigger] LoadWorkflowInput input, FunctionContext context) =>
@@ -43,4 +47,16 @@ public sealed class ActivityFunctions(
     [Function(nameof(PublishEventActivity))]
     public Task<bool> Publish([ActivityTrigger] LifecycleEvent input, FunctionContext context) =>
         publish.RunAsync(input, context.CancellationToken);
+
+    [Function(nameof(SetTrafficActivity))]
+    public Task<TrafficOutput> SetTraffic([ActivityTrigger] SetTrafficInput input, FunctionContext context) =>
+        setTraffic.RunAsync(input, context.CancellationToken);
+
+    [Function(nameof(ClearTrafficActivity))]
+    public Task<bool> ClearTraffic([ActivityTrigger] ClearTrafficInput input, FunctionContext context) =>
+        clearTraffic.RunAsync(input, context.CancellationToken);
+
+    [Function(nameof(EvaluateRolloutGuardsActivity))]
+    public Task<GuardReport> EvaluateGuards([ActivityTrigger] RolloutGuardsInput input, FunctionContext context) =>
+        evaluateGuards.RunAsync(input, context.CancellationToken);
 }

@@ -12,4 +12,9 @@ public static class OrchestrationFunctions
     public static Task<LifecycleRunResult> Lifecycle([OrchestrationTrigger] TaskOrchestrationContext context) =>
         LifecycleOrchestrator.RunAsync(context, context.GetInput<LifecycleRunInput>()
             ?? throw new InvalidOperationException("the lifecycle orchestration needs an input"));
+
+    [Function(nameof(RolloutOrchestrator))]
+    public static Task<RolloutResult> Rollout([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        RolloutOrchestrator.RunAsync(context, context.GetInput<RolloutInput>()
+            ?? throw new InvalidOperationException("the rollout orchestration needs an input"));
 }

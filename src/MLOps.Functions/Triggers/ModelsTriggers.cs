@@ -36,7 +36,7 @@ public sealed class ModelsTriggers(ModelsApi models)
             return ApiResult.Error(400, $"the body is not JSON: {ex.Message}").ToAction();
         }
 
-        return (await models.PredictAsync(model, body, request.Header("x-request-id"), request.HttpContext.RequestAborted)).ToAction();
+        return (await models.PredictAsync(model, body, request.Header("x-request-id"), request.Header("x-routing-key"), request.HttpContext.RequestAborted)).ToAction();
     }
 
     [Function("Rollback")]

@@ -4,6 +4,7 @@ using Azure;
 using Azure.Data.Tables;
 using MLOps.Core.Ports;
 using MLOps.Core.Registry;
+using MLOps.Core.Rollout;
 
 namespace MLOps.Infrastructure.Storage;
 
@@ -11,12 +12,13 @@ namespace MLOps.Infrastructure.Storage;
 /// <remarks>
 /// Row keys: <c>dataset|{sha256}</c>, <c>version|{000001}</c>, <c>run|{runId}</c> (which version a run registered),
 /// <c>counter</c> (last version number), <c>alias|{name}</c> (current target) and
-/// <c>aliashistory|{name}|{0000000001}</c> (every change, oldest first). Every write that can race is guarded by
+/// <c>aliashistory|{name}|{0000000001}</c> (every change, oldest first), <c>traffic</c> (the live canary/shadow split, if any). Every write that can race is guarded by
 /// an ETag (412) or by insert-only semantics (409); history rows are written one by one, never in a batch.
 /// </remarks>
 public sealed class TableModelRegistry : IModelRegistry
 {
     private const string CounterKey = "counter";
+    private const string TrafficKey = "traffic";
     private static readonly TimeSpan StaleClaim = TimeSpan.FromSeconds(30);
     private readonly TableClient _table;
     private readonly TimeProvider _time;
@@ -269,6 +271,76 @@ public sealed class TableModelRegistry : IModelRegistry
         var rows = await _table.QueryPrefixAsync(Pk(model), $"aliashistory|{TableKeys.Escape(alias)}|", null, cancellationToken);
         return [.. rows.Select(r => ToAlias(r, null))];
     }
+
+    // ---- traffic split --------------------------------------------------------------------------------------
+
+    public async Task<TrafficSplit?> GetTrafficAsync(string model, CancellationToken cancellationToken = default)
+    {
+        var entity = await _table.FindAsync(Pk(model), TrafficKey, cancellationToken);
+        return entity is null ? null : ToTraffic(entity);
+    }
+
+    public async Task<TrafficSplit> SetTrafficAsync(TrafficSplit split, string? expectedETag, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(split);
+        var entity = new TableEntity(Pk(split.Model), TrafficKey)
+        {
+            ["Model"] = split.Model,
+            ["StableVersion"] = split.StableVersion,
+            ["CandidateVersion"] = split.CandidateVersion,
+            ["Mode"] = split.Mode.ToString(),
+            ["Percent"] = split.Percent,
+            ["Sampling"] = split.Sampling,
+            ["RunId"] = split.RunId,
+            ["Step"] = split.Step,
+            ["ChangedAt"] = split.ChangedAt == default ? _time.GetUtcNow() : split.ChangedAt,
+            ["ChangedBy"] = split.ChangedBy,
+        };
+        try
+        {
+            var response = expectedETag is null
+                ? await _table.AddEntityAsync(entity, cancellationToken)
+                : await _table.UpdateEntityAsync(entity, new ETag(expectedETag), TableUpdateMode.Replace, cancellationToken);
+            entity.ETag = response.Headers.ETag ?? default;
+            return ToTraffic(entity);
+        }
+        catch (RequestFailedException ex) when (ex.IsConflict() || ex.IsPreconditionFailed() || ex.Status == 404)
+        {
+            throw new ConcurrencyException($"the traffic split of '{split.Model}' was changed by another writer", ex);
+        }
+    }
+
+    public async Task<bool> ClearTrafficAsync(string model, string? expectedETag, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await _table.DeleteEntityAsync(Pk(model), TrafficKey, expectedETag is null ? ETag.All : new ETag(expectedETag), cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return false;
+        }
+        catch (RequestFailedException ex) when (ex.IsPreconditionFailed())
+        {
+            throw new ConcurrencyException($"the traffic split of '{model}' was changed by another writer", ex);
+        }
+    }
+
+    private static TrafficSplit ToTraffic(TableEntity e) => new()
+    {
+        Model = e.GetString("Model"),
+        StableVersion = e.GetInt32("StableVersion") ?? 0,
+        CandidateVersion = e.GetInt32("CandidateVersion") ?? 0,
+        Mode = Enum.Parse<TrafficMode>(e.GetString("Mode")),
+        Percent = e.GetInt32("Percent") ?? 0,
+        Sampling = e.GetDouble("Sampling") ?? 0,
+        RunId = e.GetString("RunId") ?? "",
+        Step = e.GetInt32("Step") ?? 0,
+        ChangedAt = e.GetDateTimeOffset("ChangedAt") ?? default,
+        ChangedBy = e.GetString("ChangedBy") ?? "system",
+        ETag = e.ETag.ToString(),
+    };
 
     // ---- helpers --------------------------------------------------------------------------------------------
 

@@ -37,6 +37,8 @@ public static class RunStages
     public const string Registering = "registering";
     public const string AwaitingApproval = "awaiting-approval";
     public const string Deploying = "deploying";
+    public const string RollingOut = "rolling-out";
+    public const string RolledBack = "rolled-back";
     public const string Monitoring = "monitoring";
     public const string GatesFailed = "gates-failed";
     public const string Rejected = "rejected";
@@ -58,9 +60,11 @@ public sealed record RunStatus
     public int ApprovalsRequired { get; init; }
     public DateTime? ApprovalDeadline { get; init; }
     public DateTime UpdatedAt { get; init; }
+    /// <summary>Where a canary or shadow rollout is: step, percentage, bakes.</summary>
+    public RolloutStatus? Rollout { get; init; }
 }
 
-public enum RunOutcome { Deployed, GatesFailed, Rejected, ApprovalExpired, Failed }
+public enum RunOutcome { Deployed, GatesFailed, Rejected, ApprovalExpired, Failed, RolledBack }
 
 /// <summary>Output of <see cref="Orchestrations.LifecycleOrchestrator"/>.</summary>
 public sealed record LifecycleRunResult
@@ -74,6 +78,8 @@ public sealed record LifecycleRunResult
     public IReadOnlyDictionary<string, double>? Metrics { get; init; }
     public GateReport? Gates { get; init; }
     public IReadOnlyList<string> ApprovedBy { get; init; } = [];
+    /// <summary>What the canary or shadow rollout did (null for a direct deployment).</summary>
+    public RolloutResult? Rollout { get; init; }
 }
 
 /// <summary>The external event a human approval or rejection raises on a waiting run.</summary>

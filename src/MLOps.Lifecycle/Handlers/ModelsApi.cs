@@ -64,6 +64,7 @@ public sealed class ModelsApi(
             workflow = workflow is null ? null : new { workflow.Hash, workflow.RegisteredAt },
             production = await registry.GetAliasAsync(model, Aliases.Production, cancellationToken),
             aliasHistory = await registry.GetAliasHistoryAsync(model, Aliases.Production, cancellationToken),
+            traffic = await registry.GetTrafficAsync(model, cancellationToken),
             versions,
             datasets = await registry.ListDatasetsAsync(model, cancellationToken),
             audits = (await monitoring.ListAuditsAsync(model, 5, cancellationToken)).Select(a => new
@@ -74,8 +75,19 @@ public sealed class ModelsApi(
     }
 
     /// <summary>Scores rows given either as <c>{"rows": [...]}</c> or as a bare array of objects.</summary>
-    public async Task<ApiResult> PredictAsync(string model, JsonElement body, string? requestId, CancellationToken cancellationToken = default)
+    public Task<ApiResult> PredictAsync(string model, JsonElement body, string? requestId, CancellationToken cancellationToken = default) =>
+        PredictAsync(model, body, requestId, routingKey: null, cancellationToken);
+
+    /// <summary>Scores rows; during a rollout the request is routed by <paramref name="routingKey"/> (header
+    /// <c>x-routing-key</c>), else the body's <c>routingKey</c>, else the first row's id column, else the request id.</summary>
+    public async Task<ApiResult> PredictAsync(string model, JsonElement body, string? requestId, string? routingKey, CancellationToken cancellationToken = default)
     {
+        if (string.IsNullOrWhiteSpace(routingKey) && body.ValueKind == JsonValueKind.Object
+            && body.TryGetProperty("routingKey", out var key) && key.ValueKind == JsonValueKind.String)
+        {
+            routingKey = key.GetString();
+        }
+
         IReadOnlyList<IReadOnlyDictionary<string, string?>> rows;
         try
         {
@@ -88,7 +100,7 @@ public sealed class ModelsApi(
 
         try
         {
-            return ApiResult.Ok(await scoring.ScoreAsync(model, rows, requestId, cancellationToken));
+            return ApiResult.Ok(await scoring.ScoreAsync(model, rows, requestId, routingKey, cancellationToken));
         }
         catch (KeyNotFoundException ex)
         {

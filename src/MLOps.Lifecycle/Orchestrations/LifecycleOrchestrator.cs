@@ -141,15 +141,64 @@ public static class LifecycleOrchestrator
                 ApprovedBy = status.Approvals,
             }, StorageRetry);
 
-            // Deploy: the production alias moves; the previous version stays the rollback candidate.
-            status = Advance(context, status, RunStages.Deploying, $"moving '{Aliases.Production}' to version {version.Version}");
-            var deployed = await context.CallActivityAsync<DeployOutput>(nameof(DeployActivity), new DeployInput
+            // Deploy: the production alias moves; the previous version stays the rollback candidate. A canary or
+            // shadow rollout does it in a sub-orchestration, behind guards; a breach rolls back and ends the run.
+            DeployOutput deployed;
+            RolloutResult? rollout = null;
+            if (workflow.Rollout.Strategy is "canary" or "shadow")
             {
-                Model = input.Model,
-                Version = version.Version,
-                RunId = input.RunId,
-                Actor = approval.Actor,
-            }, StorageRetry);
+                // Run inline (same history) rather than as a sub-orchestration: the local engine's gRPC sidecar over
+                // the Azure Storage backend never started sub-orchestrations (measured); the rollout's progress shows
+                // in this run's custom status.
+                status = Advance(context, status, RunStages.RollingOut, $"{workflow.Rollout.Strategy} rollout of version {version.Version}");
+                var rolling = status;
+                RolloutStatus? lastStep = null;
+                rollout = await RolloutOrchestrator.RollOutAsync(context, new RolloutInput
+                {
+                    RunId = input.RunId,
+                    Model = input.Model,
+                    Version = version.Version,
+                    Actor = approval.Actor,
+                    Rollout = workflow.Rollout,
+                    ApprovedBy = status.Approvals,
+                }, step =>
+                {
+                    lastStep = step;
+                    context.SetCustomStatus(rolling with { Rollout = step, Message = step.Message, UpdatedAt = step.UpdatedAt });
+                });
+                status = status with { Rollout = lastStep };
+                if (rollout.Outcome == RolloutOutcome.RolledBack || rollout.Deployed is null)
+                {
+                    Advance(context, status, RunStages.RolledBack, rollout.Reason);
+                    return await CompleteAsync(context, input, new LifecycleRunResult
+                    {
+                        RunId = input.RunId,
+                        Model = input.Model,
+                        Outcome = RunOutcome.RolledBack,
+                        Reason = rollout.Guard is null ? rollout.Reason : $"rolled back on guard {rollout.Guard}: {rollout.Reason}",
+                        Version = version.Version,
+                        PreviousVersion = rollout.StableVersion,
+                        Metrics = training.Metrics,
+                        Gates = evaluation.Gates,
+                        ApprovedBy = status.Approvals,
+                        Rollout = rollout,
+                    });
+                }
+
+                deployed = rollout.Deployed;
+            }
+            else
+            {
+                status = Advance(context, status, RunStages.Deploying, $"moving '{Aliases.Production}' to version {version.Version}");
+                deployed = await context.CallActivityAsync<DeployOutput>(nameof(DeployActivity), new DeployInput
+                {
+                    Model = input.Model,
+                    Version = version.Version,
+                    RunId = input.RunId,
+                    Actor = approval.Actor,
+                }, StorageRetry);
+            }
+
             await PublishAsync(context, input, LifecycleEventTypes.Deployed, subject,
                 new { input.RunId, deployed.Version, deployed.PreviousVersion, Alias = Aliases.Production, Strategy = workflow.Rollout.Strategy, ApprovedBy = status.Approvals });
 
@@ -167,6 +216,7 @@ public static class LifecycleOrchestrator
                 Metrics = training.Metrics,
                 Gates = evaluation.Gates,
                 ApprovedBy = status.Approvals,
+                Rollout = rollout,
             });
         }
         catch (TaskFailedException ex)

@@ -33,7 +33,9 @@ public static class ApiEndpoints
                 return ToResult(ApiResult.Error(400, $"the body is not JSON: {ex.Message}"));
             }
 
-            return ToResult(await models.PredictAsync(model, body, request.Headers["x-request-id"].ToString() is { Length: > 0 } id ? id : null, ct));
+            return ToResult(await models.PredictAsync(model, body,
+                request.Headers["x-request-id"].ToString() is { Length: > 0 } id ? id : null,
+                request.Headers["x-routing-key"].ToString() is { Length: > 0 } key ? key : null, ct));
         });
         api.MapPost("/models/{model}/rollback", async (string model, HttpRequest request, ModelsApi models, CancellationToken ct) =>
         {

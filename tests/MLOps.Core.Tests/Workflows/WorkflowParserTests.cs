@@ -107,8 +107,8 @@ public class WorkflowParserTests
             "canary steps must increase and end at 100",
             Minimal + "rollout:\n  strategy: canary\n  steps: [10, 5, 50]\n",
             [
-                "t.yaml(10,10): 'rollout.steps' must be increasing; 5 follows 10",
-                "t.yaml(10,10): 'rollout.steps' must end at 100; the last step is 50",
+                "t.yaml(10,15): 'rollout.steps' must be increasing; 5 follows 10",
+                "t.yaml(10,18): 'rollout.steps' must end at 100; the last step is 50",
             ]
         },
         {

@@ -74,6 +74,7 @@ public sealed class FunctionsMetadataTests
     public void Orchestration_IsAnOrchestrationTrigger()
     {
         Binding("LifecycleOrchestrator", "orchestrationTrigger");
+        Binding("RolloutOrchestrator", "orchestrationTrigger");
     }
 
     [Theory]
@@ -84,6 +85,9 @@ public sealed class FunctionsMetadataTests
     [InlineData("RecordDecisionActivity")]
     [InlineData("DeployActivity")]
     [InlineData("PublishEventActivity")]
+    [InlineData("SetTrafficActivity")]
+    [InlineData("ClearTrafficActivity")]
+    [InlineData("EvaluateRolloutGuardsActivity")]
     public void Activities_AreActivityTriggers(string function)
     {
         Binding(function, "activityTrigger");
@@ -110,6 +114,7 @@ public sealed class FunctionsMetadataTests
             Assert.Equal(File.ReadAllText(Path.Combine(RepoPaths.Root, "host.json")), File.ReadAllText(Path.Combine(output.FullName, "host.json")));
             Assert.True(File.Exists(Path.Combine(output.FullName, "functions.metadata")));
             Assert.True(File.Exists(Path.Combine(output.FullName, "workflows", "credit-risk.yaml")), "the sample workflow ships with the app");
+            Assert.True(File.Exists(Path.Combine(output.FullName, "workflows", "house-prices.yaml")), "the regression sample ships with the app");
         }
         finally
         {

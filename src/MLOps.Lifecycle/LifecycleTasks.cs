@@ -1,4 +1,5 @@
 using Microsoft.DurableTask;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using MLOps.Core.Events;
 using MLOps.Core.Workflows;
@@ -18,6 +19,7 @@ public static class LifecycleTasks
     {
         ArgumentNullException.ThrowIfNull(registry);
         LifecycleOrchestrator.Register(registry);
+        ApprovalOrchestrator.Register(registry);
         registry.AddService<LoadWorkflowActivity, LoadWorkflowInput, WorkflowDefinition>(nameof(LoadWorkflowActivity), (a, i, ct) => a.RunAsync(i, ct));
         registry.AddService<TrainModelActivity, TrainInput, TrainOutput>(nameof(TrainModelActivity), (a, i, ct) => a.RunAsync(i, ct));
         registry.AddService<EvaluateGatesActivity, EvaluateInput, EvaluateOutput>(nameof(EvaluateGatesActivity), (a, i, ct) => a.RunAsync(i, ct));
@@ -25,6 +27,7 @@ public static class LifecycleTasks
         registry.AddService<RecordDecisionActivity, DecisionInput, VersionSummary>(nameof(RecordDecisionActivity), (a, i, ct) => a.RunAsync(i, ct));
         registry.AddService<DeployActivity, DeployInput, DeployOutput>(nameof(DeployActivity), (a, i, ct) => a.RunAsync(i, ct));
         registry.AddService<PublishEventActivity, LifecycleEvent, bool>(nameof(PublishEventActivity), (a, i, ct) => a.RunAsync(i, ct));
+        registry.AddService<IssueApprovalTokensActivity, IssueApprovalTokensInput, IReadOnlyList<ApprovalLink>>(nameof(IssueApprovalTokensActivity), (a, i, ct) => a.RunAsync(i, ct));
         return registry;
     }
 
@@ -49,10 +52,18 @@ public static class LifecycleTasks
         }
     }
 
-    /// <summary>Registers the activities, handlers and services of the lifecycle (ports come from the infrastructure).</summary>
-    public static IServiceCollection AddMLOpsLifecycle(this IServiceCollection services)
+    /// <summary>Registers the activities, handlers and services of the lifecycle (ports come from the infrastructure);
+    /// binds <see cref="ApprovalOptions"/> from <c>MLOps:Approval</c> of <paramref name="configuration"/> when given.</summary>
+    public static IServiceCollection AddMLOpsLifecycle(this IServiceCollection services, IConfiguration? configuration = null)
     {
         services.AddSingleton(TimeProvider.System);
+        var approval = services.AddOptions<ApprovalOptions>();
+        if (configuration is not null)
+        {
+            approval.Bind(configuration.GetSection(ApprovalOptions.Section));
+        }
+
+        services.AddTransient<IssueApprovalTokensActivity>();
         services.AddTransient<LoadWorkflowActivity>();
         services.AddTransient<TrainModelActivity>();
         services.AddTransient<EvaluateGatesActivity>();

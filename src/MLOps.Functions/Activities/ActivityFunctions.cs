@@ -14,7 +14,8 @@ public sealed class ActivityFunctions(
     RegisterVersionActivity register,
     RecordDecisionActivity decide,
     DeployActivity deploy,
-    PublishEventActivity publish)
+    PublishEventActivity publish,
+    IssueApprovalTokensActivity issueTokens)
 {
     [Function(nameof(LoadWorkflowActivity))]
     public Task<WorkflowDefinition> LoadWorkflow([ActivityTrigger] LoadWorkflowInput input, FunctionContext context) =>
@@ -43,4 +44,8 @@ public sealed class ActivityFunctions(
     [Function(nameof(PublishEventActivity))]
     public Task<bool> Publish([ActivityTrigger] LifecycleEvent input, FunctionContext context) =>
         publish.RunAsync(input, context.CancellationToken);
+
+    [Function(nameof(IssueApprovalTokensActivity))]
+    public Task<IReadOnlyList<ApprovalLink>> IssueTokens([ActivityTrigger] IssueApprovalTokensInput input, FunctionContext context) =>
+        issueTokens.RunAsync(input, context.CancellationToken);
 }

@@ -12,4 +12,9 @@ public static class OrchestrationFunctions
     public static Task<LifecycleRunResult> Lifecycle([OrchestrationTrigger] TaskOrchestrationContext context) =>
         LifecycleOrchestrator.RunAsync(context, context.GetInput<LifecycleRunInput>()
             ?? throw new InvalidOperationException("the lifecycle orchestration needs an input"));
+
+    [Function(nameof(ApprovalOrchestrator))]
+    public static Task<ApprovalRunResult> Approval([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        ApprovalOrchestrator.RunAsync(context, context.GetInput<ApprovalRunInput>()
+            ?? throw new InvalidOperationException("the approval orchestration needs an input"));
 }

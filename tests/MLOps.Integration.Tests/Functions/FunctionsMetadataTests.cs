@@ -70,10 +70,12 @@ public sealed class FunctionsMetadataTests
         Assert.Equal("Function", Prop(http, "authLevel"), ignoreCase: true);
     }
 
-    [Fact]
-    public void Orchestration_IsAnOrchestrationTrigger()
+    [Theory]
+    [InlineData("LifecycleOrchestrator")]
+    [InlineData("ApprovalOrchestrator")]
+    public void Orchestrations_AreOrchestrationTriggers(string function)
     {
-        Binding("LifecycleOrchestrator", "orchestrationTrigger");
+        Binding(function, "orchestrationTrigger");
     }
 
     [Theory]
@@ -84,6 +86,7 @@ public sealed class FunctionsMetadataTests
     [InlineData("RecordDecisionActivity")]
     [InlineData("DeployActivity")]
     [InlineData("PublishEventActivity")]
+    [InlineData("IssueApprovalTokensActivity")]
     public void Activities_AreActivityTriggers(string function)
     {
         Binding(function, "activityTrigger");

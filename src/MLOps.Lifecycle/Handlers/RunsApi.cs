@@ -153,16 +153,19 @@ public sealed class RunsApi(IWorkflowStore workflows, IEventPublisher events, Ti
             var approval = await WaitForApprovalAsync(client, childId, cancellationToken);
             if (approval is null)
             {
-                return ApiResult.Error(409, $"run '{runId}' is not waiting for approval yet (its approval '{childId}' has not started)");
+                var child = await client.GetInstanceAsync(childId, getInputsAndOutputs: true, cancellationToken);
+                return ApiResult.Error(409, $"run '{runId}' is not waiting for approval (its approval '{childId}' is {child?.RuntimeStatus.ToString() ?? "not started"})",
+                    child is null ? null : new { child.RuntimeStatus, child.SerializedCustomStatus, child.SerializedOutput, Failure = child.FailureDetails?.ErrorMessage });
             }
 
             (eligible, approvedSoFar, target, tokenRequired) = (approval.Eligible, approval.Approvals, childId, approval.Token);
         }
         else
         {
-            // Runs started before approvals moved to their own orchestration wait on the run itself.
-            var workflow = await workflows.GetAsync(input.Model, input.WorkflowHash, cancellationToken);
-            (eligible, approvedSoFar, target) = (workflow?.Definition.Approval.Approvers ?? [], status.Approvals, runId);
+            // The approval waits inline in the run: its status carries who may approve (older runs: the workflow says).
+            var workflow = status.ApprovalEligible.Count > 0 ? null : await workflows.GetAsync(input.Model, input.WorkflowHash, cancellationToken);
+            (eligible, approvedSoFar, target, tokenRequired) =
+                (status.ApprovalEligible.Count > 0 ? status.ApprovalEligible : workflow?.Definition.Approval.Approvers ?? [], status.Approvals, runId, status.ApprovalToken);
         }
 
         if (tokenRequired)

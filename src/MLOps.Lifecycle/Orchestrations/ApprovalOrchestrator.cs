@@ -28,10 +28,19 @@ public static class ApprovalOrchestrator
     public static void Register(DurableTaskRegistry registry) =>
         registry.AddOrchestratorFunc<ApprovalRunInput, ApprovalRunResult>(nameof(ApprovalOrchestrator), RunAsync);
 
-    public static async Task<ApprovalRunResult> RunAsync(TaskOrchestrationContext context, ApprovalRunInput input)
+    public static Task<ApprovalRunResult> RunAsync(TaskOrchestrationContext context, ApprovalRunInput input)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return WaitAsync(context, input, status => context.SetCustomStatus(status));
+    }
+
+    /// <summary>The approval wait itself, reporting its status through <paramref name="report"/>: as a sub-orchestration
+    /// that is its own custom status; inline in <see cref="LifecycleOrchestrator"/> it is folded into the run's status.</summary>
+    public static async Task<ApprovalRunResult> WaitAsync(TaskOrchestrationContext context, ApprovalRunInput input, Action<ApprovalStatus> report)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(report);
         var policy = input.Policy;
         var subject = $"runs/{input.RunId}";
         var approvals = new List<string>();
@@ -46,7 +55,7 @@ public static class ApprovalOrchestrator
             Message = $"waiting for {policy.Required} approval(s) until {input.Deadline:u}",
             UpdatedAt = context.CurrentUtcDateTime,
         };
-        context.SetCustomStatus(status);
+        report(status);
 
         var links = await IssueLinksAsync(context, input, eligible);
         await PublishAsync(context, input, LifecycleEventTypes.ApprovalRequested, subject, new
@@ -96,7 +105,7 @@ public static class ApprovalOrchestrator
                     Message = $"escalated to {string.Join(", ", to)}: {approvals.Count} of {policy.Required} approval(s) until {input.Deadline:u}",
                     UpdatedAt = context.CurrentUtcDateTime,
                 };
-                context.SetCustomStatus(status);
+                report(status);
                 await PublishAsync(context, input, LifecycleEventTypes.ApprovalEscalated, subject,
                     new { input.RunId, input.Version, To = to, Eligible = eligible, Approvals = approvals, policy.Required, input.Deadline, Links = escalationLinks });
                 continue;
@@ -128,7 +137,7 @@ public static class ApprovalOrchestrator
                 Message = $"{approvals.Count} of {policy.Required} approval(s)",
                 UpdatedAt = context.CurrentUtcDateTime,
             };
-            context.SetCustomStatus(status);
+            report(status);
             await PublishAsync(context, input, LifecycleEventTypes.ApprovalRecorded, subject,
                 new { input.RunId, input.Version, decision.Approver, Approved = true, decision.Comment, Count = approvals.Count, policy.Required }, decision.Approver);
             if (approvals.Count >= policy.Required)

@@ -187,25 +187,28 @@ public static class LifecycleOrchestrator
 
     private sealed record ApprovalOutcome(RunStatus Status, RunOutcome? Outcome, string Actor, string Reason);
 
-    /// <summary>Shows the run as awaiting approval, then hands the wait to <see cref="ApprovalOrchestrator"/> under a
-    /// deterministic instance id (recorded in the status, so the runs API raises decisions there).</summary>
+    /// <summary>Shows the run as awaiting approval and runs <see cref="ApprovalOrchestrator"/>'s wait. It runs inline
+    /// (decisions are raised on the run; the run's status carries the approvals so far): the local engine's sidecar
+    /// does not dispatch sub-orchestrations (see SubOrchestrationTests). Where sub-orchestrations run, the same
+    /// wait is called with <c>CallSubOrchestratorAsync(nameof(ApprovalOrchestrator), …, new TaskOptions().WithInstanceId(
+    /// ApprovalOrchestrator.InstanceIdFor(runId)))</c> and <see cref="RunStatus.ApprovalInstanceId"/> set; the runs API
+    /// handles both.</summary>
     private static async Task<ApprovalOutcome> AwaitApprovalAsync(
         TaskOrchestrationContext context, LifecycleRunInput input, ApprovalPolicy policy, RunStatus status, int version)
     {
         var now = context.CurrentUtcDateTime;
         var deadline = now.Add(policy.Timeout);
-        var childId = ApprovalOrchestrator.InstanceIdFor(input.RunId);
         status = Advance(context, status with
             {
                 ApprovalsRequired = policy.Required,
                 ApprovalDeadline = deadline,
-                ApprovalInstanceId = childId,
                 ApprovalEligible = policy.Approvers,
                 ApprovalToken = policy.Token,
             },
             RunStages.AwaitingApproval, $"waiting for {policy.Required} approval(s) until {deadline:u}");
 
-        var result = await context.CallSubOrchestratorAsync<ApprovalRunResult>(nameof(ApprovalOrchestrator), new ApprovalRunInput
+        var waiting = status;
+        var result = await ApprovalOrchestrator.WaitAsync(context, new ApprovalRunInput
         {
             RunId = input.RunId,
             Model = input.Model,
@@ -214,7 +217,13 @@ public static class LifecycleOrchestrator
             Policy = policy,
             Deadline = deadline,
             EscalateAt = policy.Escalation is { } escalation ? now.Add(escalation.After) : null,
-        }, new TaskOptions().WithInstanceId(childId));
+        }, approval => waiting = Advance(context, waiting with
+        {
+            Approvals = approval.Approvals,
+            ApprovalEligible = approval.Eligible,
+            ApprovalEscalated = approval.Escalated,
+        }, RunStages.AwaitingApproval, approval.Message ?? waiting.Message ?? ""));
+        status = waiting;
 
         status = status with { Approvals = result.Approvals, ApprovalEscalated = result.Escalated };
         RunOutcome? outcome = result.Verdict switch

@@ -153,8 +153,11 @@ public static class ApprovalOrchestrator
             }
         }
 
-        // The timers still pending must not keep the instance alive.
-        await timers.CancelAsync();
+        // The timers still pending must not keep the instance alive. Cancel synchronously: CancelAsync would run the
+        // callbacks off the orchestrator's thread.
+#pragma warning disable CA1849 // Call async methods when in an async method
+        timers.Cancel();
+#pragma warning restore CA1849
         return result;
     }
 

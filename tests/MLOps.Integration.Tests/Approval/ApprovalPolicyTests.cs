@@ -56,10 +56,10 @@ public sealed class ApprovalPolicyTests(AzuriteFixture azurite)
         return (host, api, runId);
     }
 
-    private static Task<JsonElement> WaitForStatusAsync(ApiClient api, string runId, Func<JsonElement, bool> done, string what) =>
-        TestHosts.WaitAsync(async () => (await api.GetAsync($"runs/{runId}")).Body,
+    private static async Task<JsonElement> WaitForStatusAsync(ApiClient api, string runId, Func<JsonElement, bool> done, string what) =>
+        (await TestHosts.WaitAsync(async () => (await api.GetAsync($"runs/{runId}")).Body,
             r => r.ValueKind == JsonValueKind.Object && r.GetProperty("status") is { ValueKind: JsonValueKind.Object } s && done(s),
-            TimeSpan.FromSeconds(60), what);
+            TimeSpan.FromSeconds(60), what)).GetProperty("status");
 
     private static async Task<List<JsonElement>> EventsAsync(ApiClient api, string model, string type) =>
         [.. (await api.GetAsync($"models/{model}/audit-trail")).Body.GetProperty("entries").EnumerateArray()

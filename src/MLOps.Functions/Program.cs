@@ -7,6 +7,6 @@ using MLOps.Lifecycle;
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 builder.Services.AddMLOpsInfrastructure(builder.Configuration);
-builder.Services.AddMLOpsLifecycle();
+builder.Services.AddMLOpsLifecycle(builder.Configuration);
 builder.Services.AddHostedService<MLOps.Functions.WorkflowBootstrapper>();
 builder.Build().Run();

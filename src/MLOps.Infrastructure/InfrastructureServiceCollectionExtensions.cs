@@ -73,6 +73,7 @@ public static class InfrastructureServiceCollectionExtensions
         services.TryAddSingleton<IMetricHistory>(sp => sp.GetRequiredService<TableMonitoringStore>());
         services.TryAddSingleton<IAuditTrail, TableAuditTrail>();
         services.TryAddSingleton<IWorkflowStore, BlobWorkflowStore>();
+        services.TryAddSingleton<IApprovalNonceStore, TableApprovalNonceStore>();
         services.TryAddSingleton<IEventPublisher>(sp =>
         {
             var o = sp.GetRequiredService<IOptions<EventGridOptions>>().Value;

@@ -1,4 +1,5 @@
 using Microsoft.DurableTask;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using MLOps.Core.Events;
 using MLOps.Core.Rollout;
@@ -20,6 +21,7 @@ public static class LifecycleTasks
         ArgumentNullException.ThrowIfNull(registry);
         LifecycleOrchestrator.Register(registry);
         RolloutOrchestrator.Register(registry);
+        ApprovalOrchestrator.Register(registry);
         registry.AddService<LoadWorkflowActivity, LoadWorkflowInput, WorkflowDefinition>(nameof(LoadWorkflowActivity), (a, i, ct) => a.RunAsync(i, ct));
         registry.AddService<TrainModelActivity, TrainInput, TrainOutput>(nameof(TrainModelActivity), (a, i, ct) => a.RunAsync(i, ct));
         registry.AddService<EvaluateGatesActivity, EvaluateInput, EvaluateOutput>(nameof(EvaluateGatesActivity), (a, i, ct) => a.RunAsync(i, ct));
@@ -30,6 +32,7 @@ public static class LifecycleTasks
         registry.AddService<SetTrafficActivity, SetTrafficInput, TrafficOutput>(nameof(SetTrafficActivity), (a, i, ct) => a.RunAsync(i, ct));
         registry.AddService<ClearTrafficActivity, ClearTrafficInput, bool>(nameof(ClearTrafficActivity), (a, i, ct) => a.RunAsync(i, ct));
         registry.AddService<EvaluateRolloutGuardsActivity, RolloutGuardsInput, GuardReport>(nameof(EvaluateRolloutGuardsActivity), (a, i, ct) => a.RunAsync(i, ct));
+        registry.AddService<IssueApprovalTokensActivity, IssueApprovalTokensInput, IReadOnlyList<ApprovalLink>>(nameof(IssueApprovalTokensActivity), (a, i, ct) => a.RunAsync(i, ct));
         return registry;
     }
 
@@ -54,10 +57,18 @@ public static class LifecycleTasks
         }
     }
 
-    /// <summary>Registers the activities, handlers and services of the lifecycle (ports come from the infrastructure).</summary>
-    public static IServiceCollection AddMLOpsLifecycle(this IServiceCollection services)
+    /// <summary>Registers the activities, handlers and services of the lifecycle (ports come from the infrastructure);
+    /// binds <see cref="ApprovalOptions"/> from <c>MLOps:Approval</c> of <paramref name="configuration"/> when given.</summary>
+    public static IServiceCollection AddMLOpsLifecycle(this IServiceCollection services, IConfiguration? configuration = null)
     {
         services.AddSingleton(TimeProvider.System);
+        var approval = services.AddOptions<ApprovalOptions>();
+        if (configuration is not null)
+        {
+            approval.Bind(configuration.GetSection(ApprovalOptions.Section));
+        }
+
+        services.AddTransient<IssueApprovalTokensActivity>();
         services.AddTransient<LoadWorkflowActivity>();
         services.AddTransient<TrainModelActivity>();
         services.AddTransient<EvaluateGatesActivity>();

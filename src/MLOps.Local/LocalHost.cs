@@ -55,12 +55,13 @@ public sealed class LocalHost : IAsyncDisposable
         {
             ["MLOps:Storage:ConnectionString"] = connectionString,
             ["MLOps:Storage:Prefix"] = options.StoragePrefix,
+            ["MLOps:Approval:SigningKey"] = options.ApprovalSigningKey ?? await SigningKeyAsync(options.DataDirectory, cancellationToken),
         };
 
         void ConfigureServices(IServiceCollection services, IConfiguration configuration)
         {
             services.AddMLOpsInfrastructure(configuration);
-            services.AddMLOpsLifecycle();
+            services.AddMLOpsLifecycle(configuration);
         }
 
         var engineConfiguration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
@@ -113,6 +114,38 @@ public sealed class LocalHost : IAsyncDisposable
         }
 
         return registered;
+    }
+
+    /// <summary>The approval-token signing key of a data directory: read from <c>approval-signing.key</c>, created
+    /// (random, 256 bits, base64) on first use. It never leaves the machine.</summary>
+    public static async Task<string> SigningKeyAsync(string dataDirectory, CancellationToken cancellationToken)
+    {
+        var directory = Path.GetFullPath(dataDirectory);
+        var file = Path.Combine(directory, "approval-signing.key");
+        if (File.Exists(file))
+        {
+            return (await File.ReadAllTextAsync(file, cancellationToken)).Trim();
+        }
+
+        Directory.CreateDirectory(directory);
+        var key = MLOps.Core.Approval.ApprovalTokenSigner.GenerateKey();
+        try
+        {
+            await using var stream = new FileStream(file, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+            await using var writer = new StreamWriter(stream);
+            await writer.WriteAsync(key);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+
+            return key;
+        }
+        catch (IOException) when (File.Exists(file))
+        {
+            // Another process created it first.
+            return (await File.ReadAllTextAsync(file, cancellationToken)).Trim();
+        }
     }
 
     /// <summary>Where CLI commands find a running host.</summary>

@@ -31,6 +31,9 @@ public sealed record LocalHostOptions
     /// <summary>False skips the background listener and scheduler (tests drive the handlers themselves).</summary>
     public bool RunBackgroundServices { get; init; } = true;
 
+    /// <summary>Base64 key that signs approval tokens; null reads (or creates) one kept in <see cref="DataDirectory"/>.</summary>
+    public string? ApprovalSigningKey { get; init; }
+
     /// <summary>Minimum level of the host's console log.</summary>
     public Microsoft.Extensions.Logging.LogLevel LogLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Warning;
 

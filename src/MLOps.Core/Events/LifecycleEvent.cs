@@ -37,6 +37,8 @@ public static class LifecycleEventTypes
     public const string ApprovalRequested = "MLOps.Approval.Requested";
     public const string ApprovalRecorded = "MLOps.Approval.Recorded";
     public const string ApprovalRefused = "MLOps.Approval.Refused";
+    public const string ApprovalEscalated = "MLOps.Approval.Escalated";
+    public const string ApprovalExpired = "MLOps.Approval.Expired";
     public const string Deployed = "MLOps.Model.Deployed";
     public const string RunCompleted = "MLOps.Run.Completed";
     public const string DriftAudited = "MLOps.Monitoring.DriftAudited";

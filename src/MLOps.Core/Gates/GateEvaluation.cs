@@ -4,7 +4,18 @@ using MLOps.Core.Workflows;
 namespace MLOps.Core.Gates;
 
 /// <summary>Result of one gate: the threshold, the value, the champion's value when relative.</summary>
-public sealed record GateResult(string Metric, string Kind, double Threshold, double? Actual, double? Baseline, bool Passed, string Message);
+public sealed record GateResult(string Metric, string Kind, double Threshold, double? Actual, double? Baseline, bool Passed, string Message)
+{
+    /// <summary>The segment the gate judged, or null for the whole holdout.</summary>
+    public string? Segment { get; init; }
+}
+
+/// <summary>Metrics of one segment of the holdout and how many holdout rows fell into it.</summary>
+public sealed record SegmentMetrics
+{
+    public long Rows { get; init; }
+    public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();
+}
 
 public sealed record GateReport
 {
@@ -23,6 +34,7 @@ public static class GateEvaluator
     public const string AbsoluteKind = "absolute";
     public const string RelativeKind = "relative_to_champion";
     public const string FirstModelMessage = "first model: no champion to compare with";
+    public const string SegmentKind = "segment_size";
 
     /// <summary>Metrics for which smaller values are better.</summary>
     public static IReadOnlySet<string> LowerIsBetter { get; } =
@@ -32,6 +44,18 @@ public static class GateEvaluator
     private const double Epsilon = 1e-12;
 
     public static GateReport Evaluate(IReadOnlyList<GateSpec> gates, IReadOnlyDictionary<string, double> candidate, IReadOnlyDictionary<string, double>? champion)
+        => Evaluate(gates, candidate, champion, null, null);
+
+    /// <summary>Evaluates every gate; a gate with a <see cref="GateSpec.Segment"/> judges that segment's metrics (the
+    /// champion's on the same segment for relative thresholds). A segment with fewer holdout rows than
+    /// <see cref="GateSpec.MinRows"/> (default 1) is not judged: one result of kind <see cref="SegmentKind"/> says so and
+    /// fails, unless the gate says <c>on_small_segment: skip</c> — a small segment never passes silently.</summary>
+    public static GateReport Evaluate(
+        IReadOnlyList<GateSpec> gates,
+        IReadOnlyDictionary<string, double> candidate,
+        IReadOnlyDictionary<string, double>? champion,
+        IReadOnlyDictionary<string, SegmentMetrics>? candidateSegments,
+        IReadOnlyDictionary<string, SegmentMetrics>? championSegments)
     {
         ArgumentNullException.ThrowIfNull(gates);
         ArgumentNullException.ThrowIfNull(candidate);
@@ -39,7 +63,14 @@ public static class GateEvaluator
         var results = new List<GateResult>();
         foreach (var gate in gates)
         {
-            EvaluateGate(gate, candidate, champion, results);
+            if (gate.Segment is { } segment)
+            {
+                EvaluateSegmentGate(gate, segment, champion is not null, candidateSegments, championSegments, results);
+            }
+            else
+            {
+                EvaluateGate(gate, candidate, champion, results);
+            }
         }
 
         return new GateReport
@@ -48,6 +79,39 @@ public static class GateEvaluator
             FirstModel = champion is null,
             Results = results,
         };
+    }
+
+    private static void EvaluateSegmentGate(
+        GateSpec gate, string segment, bool hasChampion,
+        IReadOnlyDictionary<string, SegmentMetrics>? candidateSegments, IReadOnlyDictionary<string, SegmentMetrics>? championSegments,
+        List<GateResult> results)
+    {
+        var minRows = gate.MinRows ?? 1;
+        var skip = string.Equals(gate.OnSmallSegment, "skip", StringComparison.Ordinal);
+        if (candidateSegments is null || !candidateSegments.TryGetValue(segment, out var metrics))
+        {
+            results.Add(new GateResult(gate.Metric, SegmentKind, minRows, null, null, false,
+                $"segment {segment} was not evaluated: the training result has no metrics for it") { Segment = segment });
+            return;
+        }
+
+        if (metrics.Rows < minRows)
+        {
+            var message = $"segment {segment} has {metrics.Rows} holdout rows < min_rows {minRows}: not judged"
+                + (skip ? " (on_small_segment: skip)" : " (fails; set on_small_segment: skip to let it pass)");
+            results.Add(new GateResult(gate.Metric, SegmentKind, minRows, metrics.Rows, null, skip, message) { Segment = segment });
+            return;
+        }
+
+        // With a champion, a champion that has no metrics on the segment fails relative thresholds (it is not a first model).
+        IReadOnlyDictionary<string, double>? baseline = !hasChampion ? null
+            : championSegments is not null && championSegments.TryGetValue(segment, out var c) ? c.Metrics : new Dictionary<string, double>();
+        var first = results.Count;
+        EvaluateGate(gate, metrics.Metrics, baseline, results);
+        for (var i = first; i < results.Count; i++)
+        {
+            results[i] = results[i] with { Segment = segment, Message = $"segment {segment} ({metrics.Rows} rows): {results[i].Message}" };
+        }
     }
 
     private static void EvaluateGate(GateSpec gate, IReadOnlyDictionary<string, double> candidate, IReadOnlyDictionary<string, double>? champion, List<GateResult> results)

@@ -141,3 +141,10 @@ public interface IWorkflowStore
     Task<StoredWorkflow?> GetAsync(string model, string hash, CancellationToken cancellationToken = default);
     Task<IReadOnlyList<StoredWorkflow>> ListCurrentAsync(CancellationToken cancellationToken = default);
 }
+
+/// <summary>Nonces of approval tokens already used: a token counts once (kept in the registry table).</summary>
+public interface IApprovalNonceStore
+{
+    /// <summary>Records the nonce; false when it was recorded before (the token is being reused).</summary>
+    Task<bool> TryConsumeAsync(string model, string runId, string nonce, string approver, CancellationToken cancellationToken = default);
+}

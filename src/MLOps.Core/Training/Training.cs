@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLOps.Core.Gates;
 using MLOps.Core.Workflows;
 
 namespace MLOps.Core.Training;
@@ -14,6 +15,10 @@ public sealed record TrainingResult
     public long TrainRows { get; init; }
     public long HoldoutRows { get; init; }
     public double TrainSeconds { get; init; }
+    /// <summary>Candidate metrics per segment of the holdout (<c>data.segments</c>), with the segment's row count.</summary>
+    public IReadOnlyDictionary<string, SegmentMetrics> SegmentMetrics { get; init; } = new Dictionary<string, SegmentMetrics>();
+    /// <summary>The champion's metrics on the same segments, when a champion was given.</summary>
+    public IReadOnlyDictionary<string, SegmentMetrics>? ChampionSegmentMetrics { get; init; }
 }
 
 /// <summary>One scored row.</summary>

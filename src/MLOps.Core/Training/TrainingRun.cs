@@ -4,6 +4,7 @@ using Microsoft.ML;
 using Microsoft.ML.Trainers;
 using Microsoft.ML.Trainers.FastTree;
 using Microsoft.ML.Trainers.LightGbm;
+using MLOps.Core.Gates;
 using MLOps.Core.Workflows;
 using nietras.SeparatedValues;
 
@@ -61,11 +62,14 @@ internal static class TrainingRunner
             var model = pipeline.Fit(split.TrainSet);
             cancellationToken.ThrowIfCancellationRequested();
 
-            var metrics = Evaluate(mlContext, schema, model.Transform(split.TestSet));
+            var scoredHoldout = model.Transform(split.TestSet);
+            var metrics = Evaluate(mlContext, schema, scoredHoldout);
+            var segmentMetrics = SegmentScoring.Evaluate(mlContext, schema, scoredHoldout);
             IReadOnlyDictionary<string, double>? championMetrics = null;
+            IReadOnlyDictionary<string, SegmentMetrics>? championSegments = null;
             if (championModel is not null)
             {
-                championMetrics = EvaluateChampion(mlContext, schema, championModel, split.TestSet, csvPath);
+                (championMetrics, championSegments) = EvaluateChampion(mlContext, schema, championModel, split.TestSet, csvPath);
             }
 
             // The saved input schema is the contract's columns as scoring reads them (no training-only columns).
@@ -76,6 +80,8 @@ internal static class TrainingRunner
             {
                 Metrics = metrics,
                 ChampionMetrics = championMetrics,
+                SegmentMetrics = segmentMetrics,
+                ChampionSegmentMetrics = championSegments,
                 TrainRows = trainRows,
                 HoldoutRows = testRows,
                 TrainSeconds = stopwatch.Elapsed.TotalSeconds,
@@ -335,12 +341,12 @@ internal static class TrainingRunner
         o.NumberOfThreads = 1;
     }
 
-    internal static Dictionary<string, double> Evaluate(MLContext mlContext, TabularSchema schema, IDataView scored)
+    internal static Dictionary<string, double> Evaluate(MLContext mlContext, TabularSchema schema, IDataView scored, string? labelColumn = null)
     {
         var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
         if (schema.Task == ModelTask.Binary)
         {
-            var m = mlContext.BinaryClassification.Evaluate(scored, labelColumnName: schema.Label);
+            var m = mlContext.BinaryClassification.Evaluate(scored, labelColumnName: labelColumn ?? schema.Label);
             Add(metrics, "auc", m.AreaUnderRocCurve);
             Add(metrics, "accuracy", m.Accuracy);
             Add(metrics, "f1", m.F1Score);
@@ -351,7 +357,7 @@ internal static class TrainingRunner
         }
         else
         {
-            var m = mlContext.Regression.Evaluate(scored, labelColumnName: schema.Label);
+            var m = mlContext.Regression.Evaluate(scored, labelColumnName: labelColumn ?? schema.Label);
             Add(metrics, "rmse", m.RootMeanSquaredError);
             Add(metrics, "mae", m.MeanAbsoluteError);
             Add(metrics, "r2", m.RSquared);
@@ -369,7 +375,7 @@ internal static class TrainingRunner
         }
     }
 
-    private static Dictionary<string, double> EvaluateChampion(MLContext mlContext, TabularSchema schema, Stream championModel, IDataView testSet, string csvPath)
+    private static (Dictionary<string, double> Metrics, Dictionary<string, SegmentMetrics> Segments) EvaluateChampion(MLContext mlContext, TabularSchema schema, Stream championModel, IDataView testSet, string csvPath)
     {
         ITransformer champion;
         try
@@ -383,7 +389,8 @@ internal static class TrainingRunner
 
         try
         {
-            return Evaluate(mlContext, schema, champion.Transform(testSet));
+            var scored = champion.Transform(testSet);
+            return (Evaluate(mlContext, schema, scored), SegmentScoring.Evaluate(mlContext, schema, scored));
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -47,7 +47,23 @@ public sealed record DataContract
     public bool AllowExtraColumns { get; init; }
     /// <summary>The label column (set by the parser from <c>model.label</c>); when set, an empty label fails validation.</summary>
     public string? Label { get; init; }
+    /// <summary>Named slices of the data (<c>data.segments</c>) that segment gates judge on their own.</summary>
+    public IReadOnlyList<SegmentSpec> Segments { get; init; } = [];
 }
+
+/// <summary>A named slice of the data: rows for which every condition holds (<c>where: 'region == "EU" and age &lt; 30'</c>).</summary>
+public sealed record SegmentSpec
+{
+    public required string Name { get; init; }
+    /// <summary>The expression as written.</summary>
+    public required string Where { get; init; }
+    /// <summary>The parsed expression: conditions combined with <c>and</c>.</summary>
+    public IReadOnlyList<SegmentCondition> Conditions { get; init; } = [];
+}
+
+/// <summary>One comparison of a segment expression: <c>column op literal</c>. Op is one of == != &lt; &lt;= &gt; &gt;=;
+/// a numeric literal compares numerically, a quoted one compares text (== and != only).</summary>
+public sealed record SegmentCondition(string Column, string Operator, string Value, bool Numeric);
 
 public sealed record ColumnSpec
 {
@@ -85,15 +101,49 @@ public sealed record GateSpec
     public double? MinAbsoluteChange { get; init; }
     /// <summary>The candidate must beat the champion by at least this fraction of the champion's value.</summary>
     public double? MinRelativeChange { get; init; }
+    /// <summary>When set, the gate judges the metric on this segment of the holdout (<see cref="DataContract.Segments"/>).</summary>
+    public string? Segment { get; init; }
+    /// <summary>A segment with fewer holdout rows is not judged (default 1).</summary>
+    public int? MinRows { get; init; }
+    /// <summary>What a segment too small to judge means: <c>fail</c> (default) or <c>skip</c>.</summary>
+    public string? OnSmallSegment { get; init; }
 }
 
 public sealed record ApprovalSpec
 {
-    /// <summary>Distinct approvers needed. The run's author never counts.</summary>
+    /// <summary>Distinct approvers needed. The run's author never counts. An explicit value (see
+    /// <see cref="RequiredIsExplicit"/>) overrides <see cref="RequiredByRisk"/>.</summary>
     public int Required { get; init; } = 1;
+    /// <summary>True when the workflow sets <c>approval.required</c>.</summary>
+    public bool RequiredIsExplicit { get; init; }
+    /// <summary>Approvals needed per risk tier (<c>low</c>, <c>medium</c>, <c>high</c>, <c>unknown</c>).</summary>
+    public IReadOnlyDictionary<string, int> RequiredByRisk { get; init; } = new Dictionary<string, int>();
     public TimeSpan Timeout { get; init; } = TimeSpan.FromDays(7);
-    /// <summary>Who may approve; empty means anyone but the author.</summary>
+    /// <summary>Who may approve (<c>approvers:</c> or <c>roles.approver</c>); empty means anyone but the author.</summary>
     public IReadOnlyList<string> Approvers { get; init; } = [];
+    /// <summary>After a delay without enough approvals, an escalation event is published and more people may approve.</summary>
+    public EscalationSpec? Escalation { get; init; }
+    /// <summary>Approval callbacks must carry a signed, single-use, expiring token bound to the run and the approver.</summary>
+    public bool Token { get; init; }
+
+    /// <summary>The approvals a model of <paramref name="risk"/> needs: the explicit count, else the tier's count,
+    /// else (tier not listed) the largest count listed — a missing tier never lowers the bar — else 1.</summary>
+    public int RequiredFor(RiskTier risk)
+    {
+        if (RequiredIsExplicit || RequiredByRisk.Count == 0)
+        {
+            return Required;
+        }
+
+        return RequiredByRisk.TryGetValue(risk.ToString().ToLowerInvariant(), out var count) ? count : RequiredByRisk.Values.Max();
+    }
+}
+
+public sealed record EscalationSpec
+{
+    public required TimeSpan After { get; init; }
+    /// <summary>People who become eligible approvers once the escalation fires.</summary>
+    public IReadOnlyList<string> To { get; init; } = [];
 }
 
 public sealed record RolloutSpec

@@ -161,11 +161,18 @@ public static class WorkflowParser
     };
 
     private static readonly string[] ModelKeys = ["name", "task", "label", "id", "risk", "description", "owners", "intended_uses", "excluded_uses"];
-    private static readonly string[] DataKeys = ["columns", "min_rows", "max_rows", "allow_extra_columns"];
+    private static readonly string[] DataKeys = ["columns", "min_rows", "max_rows", "allow_extra_columns", "segments"];
+    private static readonly string[] SegmentKeys = ["name", "where"];
     private static readonly string[] ColumnKeys = ["name", "type", "nullable", "max_null_rate", "min", "max", "values", "unique", "feature"];
     private static readonly string[] TrainingKeys = ["trainer", "parameters", "holdout", "seed"];
-    private static readonly string[] GateKeys = ["metric", "min", "max", "min_absolute_change", "min_relative_change"];
-    private static readonly string[] ApprovalKeys = ["required", "timeout", "approvers"];
+    private static readonly string[] GateKeys = ["metric", "min", "max", "min_absolute_change", "min_relative_change", "segment", "min_rows", "on_small_segment"];
+    private static readonly string[] ApprovalKeys = ["required", "required_by_risk", "timeout", "approvers", "roles", "escalation", "token"];
+    private static readonly string[] RoleKeys = ["approver"];
+    private static readonly string[] EscalationKeys = ["after", "to"];
+    private static readonly string[] RiskKeys = ["unknown", "low", "medium", "high"];
+
+    /// <summary>What <see cref="GateSpec.OnSmallSegment"/> accepts.</summary>
+    public static IReadOnlyList<string> SmallSegmentActions { get; } = ["fail", "skip"];
     private static readonly string[] RolloutKeys = ["strategy", "steps", "bake_time", "duration", "sampling", "max_bakes", "guards"];
     private static readonly string[] GuardKeys = ["max_error_rate", "max_latency_p99_ms", "max_prediction_drift", "min_requests"];
     private static readonly string[] MonitoringKeys = ["schedule", "window", "min_rows", "drift"];
@@ -238,8 +245,9 @@ public static class WorkflowParser
             var model = Section(root, "model", required: true, ModelKeys, ReadModel);
             var data = Section(root, "data", required: true, DataKeys, ReadData);
             var training = Section(root, "training", required: false, TrainingKeys, ReadTraining) ?? new TrainingSpec();
-            var gates = ReadGates(root, model?.Task ?? ModelTask.Binary);
+            var gates = ReadGates(root, model?.Task ?? ModelTask.Binary, data?.Segments ?? []);
             var approval = Section(root, "approval", required: false, ApprovalKeys, ReadApproval) ?? new ApprovalSpec();
+            CheckApprovalAgainstRisk(root, approval, model?.Risk ?? RiskTier.Unknown);
             var rollout = Section(root, "rollout", required: false, RolloutKeys, ReadRollout) ?? new RolloutSpec();
             var monitoring = Section(root, "monitoring", required: false, MonitoringKeys, ReadMonitoring) ?? new MonitoringSpec();
             var retraining = Section(root, "retraining", required: false, RetrainingKeys, ReadRetraining) ?? new RetrainingSpec();
@@ -379,7 +387,84 @@ public static class WorkflowParser
                 MinRows = minRows,
                 MaxRows = maxRows,
                 AllowExtraColumns = allowExtra ?? false,
+                Segments = ReadSegments(f, columns),
             };
+        }
+
+        private List<SegmentSpec> ReadSegments(Fields f, List<ColumnSpec> columns)
+        {
+            var segments = new List<SegmentSpec>();
+            var seq = Sequence(f, "segments", "a list of segments ({ name, where })");
+            if (seq is null)
+            {
+                return segments;
+            }
+            for (var i = 0; i < seq.Children.Count; i++)
+            {
+                var sf = Map(seq.Children[i], $"data.segments[{i}]", SegmentKeys);
+                if (sf is null)
+                {
+                    continue;
+                }
+                var name = Str(sf, "name", required: true);
+                var where = Scalar(sf, "where", required: true, "a text expression such as 'region == \"EU\"'");
+                if (name is not null && !IsSegmentName(name))
+                {
+                    Error(sf.MarkOf("name"), $"segment name '{name}' must be letters, digits, '_' or '-'");
+                }
+                else if (name is not null && segments.Any(s => s.Name == name))
+                {
+                    Error(sf.MarkOf("name"), $"duplicate segment name '{name}' in 'data.segments'");
+                    continue;
+                }
+                if (name is null || where?.Value is null)
+                {
+                    continue;
+                }
+                var text = where.Value;
+                // Where the expression's text starts in the file (after the opening quote of a quoted scalar).
+                var shift = where.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted ? 1 : 0;
+                void At(int offset, string message) => Error(where.Start.Line, where.Start.Column + shift + offset, $"segment '{name}': {message}");
+                if (!SegmentExpression.TryParse(text, out var conditions, out var problem, out var at))
+                {
+                    At(at, $"{problem} in '{text}'");
+                    continue;
+                }
+                var ok = true;
+                foreach (var condition in conditions)
+                {
+                    var offset = Math.Max(0, text.IndexOf(condition.Column, StringComparison.Ordinal));
+                    var column = columns.FirstOrDefault(c => c.Name == condition.Column);
+                    if (column is null)
+                    {
+                        At(offset, $"'{condition.Column}' is not a column in 'data.columns'");
+                        ok = false;
+                    }
+                    else if (column.Type is ColumnType.Number or ColumnType.Integer)
+                    {
+                        if (!condition.Numeric)
+                        {
+                            At(offset, $"column '{column.Name}' is {Lower(column.Type)}; compare it with a number, not '{condition.Value}'");
+                            ok = false;
+                        }
+                    }
+                    else if (condition.Numeric)
+                    {
+                        At(offset, $"column '{column.Name}' is {Lower(column.Type)}; compare it with quoted text (e.g. == \"{condition.Value}\")");
+                        ok = false;
+                    }
+                    else if (column.Values is { Count: > 0 } values && !values.Contains(condition.Value, StringComparer.OrdinalIgnoreCase))
+                    {
+                        At(offset, $"'{condition.Value}' is not a value of category column '{column.Name}' ({string.Join(", ", values)})");
+                        ok = false;
+                    }
+                }
+                if (ok)
+                {
+                    segments.Add(new SegmentSpec { Name = name, Where = text, Conditions = conditions });
+                }
+            }
+            return segments;
         }
 
         private ColumnSpec? ReadColumn(Fields f)
@@ -465,7 +550,7 @@ public static class WorkflowParser
             };
         }
 
-        private List<GateSpec> ReadGates(Fields root, ModelTask task)
+        private List<GateSpec> ReadGates(Fields root, ModelTask task, IReadOnlyList<SegmentSpec> segments)
         {
             var gates = new List<GateSpec>();
             if (!root.Entries.TryGetValue("gates", out var entry) || IsNull(entry.Value))
@@ -491,6 +576,27 @@ public static class WorkflowParser
                 var max = Num(f, "max");
                 var absChange = Num(f, "min_absolute_change");
                 var relChange = Num(f, "min_relative_change");
+                var segment = Str(f, "segment");
+                var minRows = Int(f, "min_rows");
+                var onSmall = Str(f, "on_small_segment");
+                if (segment is not null && !segments.Any(s => s.Name == segment))
+                {
+                    Error(f.MarkOf("segment"), segments.Count == 0
+                        ? $"segment '{segment}' is not defined; declare it under 'data.segments'"
+                        : $"segment '{segment}' is not defined in 'data.segments' ({string.Join(", ", segments.Select(s => s.Name))})");
+                }
+                if (segment is null && (minRows is not null || onSmall is not null))
+                {
+                    Error(f.MarkOf(minRows is not null ? "min_rows" : "on_small_segment"), "'min_rows' and 'on_small_segment' apply to segment gates; set 'segment'");
+                }
+                if (minRows < 1)
+                {
+                    Error(f.MarkOf("min_rows"), $"'min_rows' of a segment gate must be at least 1; got {minRows}");
+                }
+                if (onSmall is not null && !SmallSegmentActions.Contains(onSmall))
+                {
+                    Error(f.MarkOf("on_small_segment"), $"'on_small_segment' must be one of: {string.Join(", ", SmallSegmentActions)}; got '{onSmall}'");
+                }
                 if (metric is not null && !known.Contains(metric))
                 {
                     Error(f.MarkOf("metric"), all.Contains(metric)
@@ -507,7 +613,11 @@ public static class WorkflowParser
                 }
                 if (metric is not null)
                 {
-                    gates.Add(new GateSpec { Metric = metric, Min = min, Max = max, MinAbsoluteChange = absChange, MinRelativeChange = relChange });
+                    gates.Add(new GateSpec
+                    {
+                        Metric = metric, Min = min, Max = max, MinAbsoluteChange = absChange, MinRelativeChange = relChange,
+                        Segment = segment, MinRows = minRows, OnSmallSegment = onSmall,
+                    });
                 }
             }
             return gates;
@@ -520,22 +630,107 @@ public static class WorkflowParser
             {
                 Error(f.MarkOf("required"), $"'approval.required' must be at least 1; got {required}");
             }
+            var byRisk = new Dictionary<string, int>(StringComparer.Ordinal);
+            var riskMap = RawMap(f, "required_by_risk");
+            if (riskMap is not null)
+            {
+                var rf = Map(riskMap, "approval.required_by_risk", RiskKeys);
+                foreach (var key in RiskKeys)
+                {
+                    if (rf is not null && Int(rf, key) is { } count)
+                    {
+                        if (count < 1)
+                        {
+                            Error(rf.MarkOf(key), $"'approval.required_by_risk.{key}' must be at least 1; got {count}");
+                        }
+                        byRisk[key] = count;
+                    }
+                }
+                if (rf is not null && byRisk.Count == 0)
+                {
+                    Error(riskMap.Start, "'approval.required_by_risk' must give a count for at least one tier (low, medium, high, unknown)");
+                }
+            }
             var timeout = Duration(f, "timeout");
             if (timeout == TimeSpan.Zero)
             {
                 Error(f.MarkOf("timeout"), "'approval.timeout' must be greater than zero");
             }
             var approvers = StrList(f, "approvers");
-            if (required is not null && approvers is { Count: > 0 } && approvers.Distinct(StringComparer.OrdinalIgnoreCase).Count() < required)
+            List<string>? roleApprovers = null;
+            if (RawMap(f, "roles") is { } rolesNode && Map(rolesNode, "approval.roles", RoleKeys) is { } roles)
             {
-                Error(f.MarkOf("approvers"), $"'approval.approvers' lists fewer people than 'approval.required' ({required})");
+                roleApprovers = StrList(roles, "approver");
+                if (roleApprovers is not null && approvers is not null)
+                {
+                    Error(f.MarkOf("roles"), "give approvers either as 'approval.approvers' or as 'approval.roles.approver', not both");
+                }
+            }
+            var eligible = approvers ?? roleApprovers;
+            var eligibleKey = approvers is not null ? "approvers" : "roles";
+            if (required is not null && eligible is { Count: > 0 } && eligible.Distinct(StringComparer.OrdinalIgnoreCase).Count() < required)
+            {
+                Error(f.MarkOf(eligibleKey), $"'approval.{(approvers is not null ? "approvers" : "roles.approver")}' lists fewer people than 'approval.required' ({required})");
+            }
+            EscalationSpec? escalation = null;
+            if (RawMap(f, "escalation") is { } escalationNode && Map(escalationNode, "approval.escalation", EscalationKeys) is { } ef)
+            {
+                var after = Duration(ef, "after");
+                var to = StrList(ef, "to");
+                if (!ef.Entries.ContainsKey("after"))
+                {
+                    Error(ef.Node.Start, "missing required key 'after' in 'approval.escalation'");
+                }
+                else if (after == TimeSpan.Zero)
+                {
+                    Error(ef.MarkOf("after"), "'approval.escalation.after' must be greater than zero");
+                }
+                if (to is null || to.Count == 0)
+                {
+                    Error(ef.MarkOf("to"), "'approval.escalation.to' must list at least one person");
+                }
+                var effectiveTimeout = timeout ?? TimeSpan.FromDays(7);
+                if (after is { } a && a >= effectiveTimeout)
+                {
+                    Error(ef.MarkOf("after"), $"'approval.escalation.after' ({a}) must be shorter than 'approval.timeout' ({effectiveTimeout})");
+                }
+                if (after is { } delay && to is not null)
+                {
+                    escalation = new EscalationSpec { After = delay, To = to };
+                }
+            }
+            var token = Bool(f, "token");
+            if (token == true && (eligible is null || eligible.Count == 0))
+            {
+                Error(f.MarkOf("token"), "'approval.token: true' needs named approvers ('approval.approvers' or 'approval.roles.approver'): each gets a token of their own");
             }
             return new ApprovalSpec
             {
                 Required = required ?? 1,
+                RequiredIsExplicit = required is not null,
+                RequiredByRisk = byRisk,
                 Timeout = timeout ?? TimeSpan.FromDays(7),
-                Approvers = approvers ?? [],
+                Approvers = eligible ?? [],
+                Escalation = escalation,
+                Token = token ?? false,
             };
+        }
+
+        /// <summary>The count the model's risk tier picks must be reachable by the named approvers.</summary>
+        private void CheckApprovalAgainstRisk(Fields root, ApprovalSpec approval, RiskTier risk)
+        {
+            if (approval.RequiredIsExplicit || approval.RequiredByRisk.Count == 0 || approval.Approvers.Count == 0
+                || root.Entries["approval"].Value is not YamlMappingNode node)
+            {
+                return;
+            }
+            var needed = approval.RequiredFor(risk);
+            var people = approval.Approvers.Concat(approval.Escalation?.To ?? []).Distinct(StringComparer.OrdinalIgnoreCase).Count();
+            if (people < needed)
+            {
+                var mark = node.Children.TryGetValue(new YamlScalarNode("required_by_risk"), out var v) ? v.Start : node.Start;
+                Error(mark, $"a {Lower(risk)}-risk model needs {needed} approvals but only {people} people may approve");
+            }
         }
 
         private RolloutSpec ReadRollout(Fields f)
@@ -1150,6 +1345,9 @@ public static class WorkflowParser
             }
             return result;
         }
+
+        private static bool IsSegmentName(string s) =>
+            s.Length is > 0 and <= 63 && char.IsAsciiLetter(s[0]) && s.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-');
 
         private static bool IsSlug(string s) =>
             s.Length is > 0 and <= 63 && char.IsAsciiLetterOrDigit(s[0]) && char.IsAsciiLetterOrDigit(s[^1])

@@ -18,7 +18,8 @@ public sealed class ActivityFunctions(
     PublishEventActivity publish,
     SetTrafficActivity setTraffic,
     ClearTrafficActivity clearTraffic,
-    EvaluateRolloutGuardsActivity evaluateGuards)
+    EvaluateRolloutGuardsActivity evaluateGuards,
+    IssueApprovalTokensActivity issueTokens)
 {
     [Function(nameof(LoadWorkflowActivity))]
     public Task<WorkflowDefinition> LoadWorkflow([ActivityTrigger] LoadWorkflowInput input, FunctionContext context) =>
@@ -59,4 +60,8 @@ public sealed class ActivityFunctions(
     [Function(nameof(EvaluateRolloutGuardsActivity))]
     public Task<GuardReport> EvaluateGuards([ActivityTrigger] RolloutGuardsInput input, FunctionContext context) =>
         evaluateGuards.RunAsync(input, context.CancellationToken);
+
+    [Function(nameof(IssueApprovalTokensActivity))]
+    public Task<IReadOnlyList<ApprovalLink>> IssueTokens([ActivityTrigger] IssueApprovalTokensInput input, FunctionContext context) =>
+        issueTokens.RunAsync(input, context.CancellationToken);
 }

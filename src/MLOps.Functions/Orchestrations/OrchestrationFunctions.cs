@@ -17,4 +17,9 @@ public static class OrchestrationFunctions
     public static Task<RolloutResult> Rollout([OrchestrationTrigger] TaskOrchestrationContext context) =>
         RolloutOrchestrator.RunAsync(context, context.GetInput<RolloutInput>()
             ?? throw new InvalidOperationException("the rollout orchestration needs an input"));
+
+    [Function(nameof(ApprovalOrchestrator))]
+    public static Task<ApprovalRunResult> Approval([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        ApprovalOrchestrator.RunAsync(context, context.GetInput<ApprovalRunInput>()
+            ?? throw new InvalidOperationException("the approval orchestration needs an input"));
 }

@@ -42,6 +42,9 @@ public sealed class RunsTriggers(RunsApi runs)
     {
         var body = await HttpResults.ReadBodyAsync<DecisionRequest>(request, request.HttpContext.RequestAborted) ?? new DecisionRequest();
         var approver = CallerIdentity.Resolve(request.Header, body.Approver);
-        return (await runs.DecideAsync(client, runId, approve, approver, body.Comment, request.HttpContext.RequestAborted)).ToAction();
+        var token = body.Token ?? NonEmpty(request.Query["token"].ToString()) ?? NonEmpty(request.Header(RunsApi.TokenHeader));
+        return (await runs.DecideAsync(client, runId, approve, approver, body.Comment, token, request.HttpContext.RequestAborted)).ToAction();
     }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 }

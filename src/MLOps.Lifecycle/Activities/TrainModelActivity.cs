@@ -81,6 +81,8 @@ public sealed class TrainModelActivity(
                 HoldoutRows = result.HoldoutRows,
                 TrainSeconds = Math.Round(result.TrainSeconds, 3),
                 Trainer = workflow.Training.Trainer,
+                SegmentMetrics = result.SegmentMetrics,
+                ChampionSegmentMetrics = result.ChampionSegmentMetrics,
             };
             await artifacts.SaveJsonAsync(resultPath, output, cancellationToken);
             Log.ModelTrained(logger, input.Model, input.RunId, result.TrainRows, result.TrainSeconds);

@@ -26,7 +26,8 @@ public sealed class EvaluateGatesActivity(IWorkflowStore workflows, IArtifactSto
         ArgumentNullException.ThrowIfNull(input);
         var workflow = await workflows.GetAsync(input.Model, input.WorkflowHash, cancellationToken)
             ?? throw new InvalidDataException($"workflow {input.WorkflowHash} of model '{input.Model}' is not registered");
-        var report = GateEvaluator.Evaluate(workflow.Definition.Gates, input.Training.Metrics, input.Training.ChampionMetrics);
+        var report = GateEvaluator.Evaluate(workflow.Definition.Gates, input.Training.Metrics, input.Training.ChampionMetrics,
+            input.Training.SegmentMetrics, input.Training.ChampionSegmentMetrics);
         var evidence = await artifacts.SaveJsonAsync($"{input.Model}/runs/{input.RunId}/evaluation.json", new
         {
             input.RunId,
@@ -34,6 +35,8 @@ public sealed class EvaluateGatesActivity(IWorkflowStore workflows, IArtifactSto
             input.WorkflowHash,
             Candidate = input.Training.Metrics,
             Champion = input.Training.ChampionMetrics,
+            Segments = input.Training.SegmentMetrics,
+            ChampionSegments = input.Training.ChampionSegmentMetrics,
             input.Training.ChampionVersion,
             Gates = report,
         }, cancellationToken);

@@ -27,6 +27,10 @@ public sealed record TrainOutput
     public long HoldoutRows { get; init; }
     public double TrainSeconds { get; init; }
     public required string Trainer { get; init; }
+    /// <summary>Candidate metrics per segment of the holdout (<c>data.segments</c>).</summary>
+    public IReadOnlyDictionary<string, SegmentMetrics>? SegmentMetrics { get; init; }
+    /// <summary>The champion's metrics on the same segments.</summary>
+    public IReadOnlyDictionary<string, SegmentMetrics>? ChampionSegmentMetrics { get; init; }
 }
 
 public sealed record EvaluateInput

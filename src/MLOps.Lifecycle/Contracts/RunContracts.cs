@@ -62,6 +62,14 @@ public sealed record RunStatus
     public DateTime UpdatedAt { get; init; }
     /// <summary>Where a canary or shadow rollout is: step, percentage, bakes.</summary>
     public RolloutStatus? Rollout { get; init; }
+    /// <summary>Instance id of the approval sub-orchestration the decisions are raised on (see
+    /// <see cref="Orchestrations.ApprovalOrchestrator.InstanceIdFor"/>); null for runs started before it existed.</summary>
+    public string? ApprovalInstanceId { get; init; }
+    /// <summary>Who may approve now; empty means anyone but the author.</summary>
+    public IReadOnlyList<string> ApprovalEligible { get; init; } = [];
+    public bool ApprovalEscalated { get; init; }
+    /// <summary>Decisions must carry a signed approval token.</summary>
+    public bool ApprovalToken { get; init; }
 }
 
 public enum RunOutcome { Deployed, GatesFailed, Rejected, ApprovalExpired, Failed, RolledBack }

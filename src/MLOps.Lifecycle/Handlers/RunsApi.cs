@@ -1,7 +1,10 @@
 using System.Text.Json;
 using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Options;
+using MLOps.Core.Approval;
 using MLOps.Core.Events;
 using MLOps.Core.Ports;
+using MLOps.Lifecycle.Activities;
 using MLOps.Lifecycle.Contracts;
 using MLOps.Lifecycle.Orchestrations;
 
@@ -12,6 +15,9 @@ public sealed record DecisionRequest
 {
     public string? Approver { get; init; }
     public string? Comment { get; init; }
+    /// <summary>The signed approval token, when the run's workflow asks for one (also accepted as query
+    /// <c>token</c> or header <c>X-MLOps-Approval-Token</c>).</summary>
+    public string? Token { get; init; }
 }
 
 /// <summary>A run as the API shows it.</summary>
@@ -20,13 +26,59 @@ public sealed record RunView(
     RunStatus? Status, LifecycleRunResult? Result, LifecycleRunInput? Input, string? Failure);
 
 /// <summary>Run status and the human approval callbacks.</summary>
-public sealed class RunsApi(IWorkflowStore workflows, IEventPublisher events, TimeProvider time)
+public sealed class RunsApi(IWorkflowStore workflows, IEventPublisher events, TimeProvider time, IApprovalNonceStore? nonces, IOptions<ApprovalOptions>? approvalOptions)
 {
+    /// <summary>Header that may carry the approval token.</summary>
+    public const string TokenHeader = "X-MLOps-Approval-Token";
+
+    /// <summary>How long a decision waits for the approval sub-orchestration to start (it starts right after the
+    /// run shows awaiting-approval).</summary>
+    private static readonly TimeSpan ApprovalStartWait = TimeSpan.FromSeconds(15);
+
+    public RunsApi(IWorkflowStore workflows, IEventPublisher events, TimeProvider time)
+        : this(workflows, events, time, null, null)
+    {
+    }
+
+    /// <summary>A run with its status; while it awaits approval, the approvals so far (and who may approve now)
+    /// come from its approval sub-orchestration.</summary>
     public static async Task<RunView?> GetRunAsync(DurableTaskClient client, string runId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(client);
         var instance = await client.GetInstanceAsync(runId, getInputsAndOutputs: true, cancellationToken);
-        return instance is null ? null : ToView(instance);
+        if (instance is null)
+        {
+            return null;
+        }
+
+        var view = ToView(instance);
+        if (view.Status is { Stage: RunStages.AwaitingApproval, ApprovalInstanceId: { } childId } status)
+        {
+            var child = await GetApprovalAsync(client, childId, cancellationToken);
+            if (child?.Status is { } approval)
+            {
+                view = view with
+                {
+                    Status = status with
+                    {
+                        Approvals = approval.Approvals,
+                        ApprovalsRequired = approval.Required,
+                        ApprovalDeadline = approval.Deadline,
+                        ApprovalEligible = approval.Eligible,
+                        ApprovalEscalated = approval.Escalated,
+                        Message = approval.Message ?? status.Message,
+                    },
+                };
+            }
+        }
+
+        return view;
+    }
+
+    private static async Task<(OrchestrationRuntimeStatus RuntimeStatus, ApprovalStatus? Status)?> GetApprovalAsync(DurableTaskClient client, string instanceId, CancellationToken cancellationToken)
+    {
+        var child = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, cancellationToken);
+        return child is null ? null : (child.RuntimeStatus, Read<ApprovalStatus>(child.SerializedCustomStatus));
     }
 
     public static async Task<ApiResult> GetAsync(DurableTaskClient client, string runId, CancellationToken cancellationToken = default)
@@ -58,7 +110,14 @@ public sealed class RunsApi(IWorkflowStore workflows, IEventPublisher events, Ti
     }
 
     /// <summary>Raises an approval or rejection on a waiting run after checking who is deciding.</summary>
-    public async Task<ApiResult> DecideAsync(DurableTaskClient client, string runId, bool approve, string? approver, string? comment, CancellationToken cancellationToken = default)
+    public Task<ApiResult> DecideAsync(DurableTaskClient client, string runId, bool approve, string? approver, string? comment, CancellationToken cancellationToken = default)
+        => DecideAsync(client, runId, approve, approver, comment, token: null, cancellationToken);
+
+    /// <summary>Raises an approval or rejection on a waiting run after checking who is deciding: 401 without an
+    /// identity, 403 for the author; when the workflow asks for tokens, 401 without a valid one, 403 for a token of
+    /// another run or approver, 409 for a token used before; then 403 for anyone not eligible or approving twice.
+    /// The decision is raised on the run's approval sub-orchestration.</summary>
+    public async Task<ApiResult> DecideAsync(DurableTaskClient client, string runId, bool approve, string? approver, string? comment, string? token, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(client);
         if (string.IsNullOrWhiteSpace(approver))
@@ -77,18 +136,95 @@ public sealed class RunsApi(IWorkflowStore workflows, IEventPublisher events, Ti
             return ApiResult.Error(409, $"run '{runId}' is not waiting for approval (status {view.RuntimeStatus}, stage {view.Status?.Stage ?? "none"})");
         }
 
-        var workflow = await workflows.GetAsync(view.Input.Model, view.Input.WorkflowHash, cancellationToken);
+        var input = view.Input;
+        var status = view.Status;
         var decision = new ApprovalDecision { Approver = approver, Approved = approve, Comment = comment };
-        if (workflow is not null && ApprovalRules.Refusal(decision, view.Input.Author, workflow.Definition.Approval, view.Status.Approvals) is { } refusal)
+        if (ApprovalRules.AuthorRefusal(decision, input.Author) is { } authorRefusal)
         {
-            // A refused decision is a decision too: it lands in the audit trail.
-            await events.PublishAsync(LifecycleEvent.Create(Guid.NewGuid().ToString("N"), LifecycleEventTypes.ApprovalRefused, view.Input.Model,
-                $"runs/{runId}", time.GetUtcNow(), new { runId, view.Status.Version, approver, approved = approve, reason = refusal, via = "http" }, approver), cancellationToken);
-            return ApiResult.Error(403, refusal);
+            return await RefuseAsync(403, input, runId, status.Version, approver, approve, authorRefusal, cancellationToken);
         }
 
-        await client.RaiseEventAsync(runId, ApprovalDecision.EventName, decision, cancellationToken);
+        IReadOnlyCollection<string> eligible;
+        IReadOnlyCollection<string> approvedSoFar;
+        string target;
+        var tokenRequired = false;
+        if (status.ApprovalInstanceId is { } childId)
+        {
+            var approval = await WaitForApprovalAsync(client, childId, cancellationToken);
+            if (approval is null)
+            {
+                var child = await client.GetInstanceAsync(childId, getInputsAndOutputs: true, cancellationToken);
+                return ApiResult.Error(409, $"run '{runId}' is not waiting for approval (its approval '{childId}' is {child?.RuntimeStatus.ToString() ?? "not started"})",
+                    child is null ? null : new { child.RuntimeStatus, child.SerializedCustomStatus, child.SerializedOutput, Failure = child.FailureDetails?.ErrorMessage });
+            }
+
+            (eligible, approvedSoFar, target, tokenRequired) = (approval.Eligible, approval.Approvals, childId, approval.Token);
+        }
+        else
+        {
+            // The approval waits inline in the run: its status carries who may approve (older runs: the workflow says).
+            var workflow = status.ApprovalEligible.Count > 0 ? null : await workflows.GetAsync(input.Model, input.WorkflowHash, cancellationToken);
+            (eligible, approvedSoFar, target, tokenRequired) =
+                (status.ApprovalEligible.Count > 0 ? status.ApprovalEligible : workflow?.Definition.Approval.Approvers ?? [], status.Approvals, runId, status.ApprovalToken);
+        }
+
+        if (tokenRequired)
+        {
+            if (nonces is null || approvalOptions is null)
+            {
+                return ApiResult.Error(500, "approval tokens are required by this run but the host has no token store or signing key configured");
+            }
+
+            var check = approvalOptions.Value.CreateSigner(time).Verify(token, runId, approver, status.Version);
+            if (!check.Valid)
+            {
+                var code = check.Failure is ApprovalTokenFailure.WrongRun or ApprovalTokenFailure.WrongApprover ? 403 : 401;
+                return await RefuseAsync(code, input, runId, status.Version, approver, approve, check.Message, cancellationToken);
+            }
+
+            if (!await nonces.TryConsumeAsync(input.Model, runId, check.Claims!.Nonce, approver, cancellationToken))
+            {
+                return await RefuseAsync(409, input, runId, status.Version, approver, approve, "this approval token has been used already; tokens are single-use", cancellationToken);
+            }
+        }
+
+        if (ApprovalRules.Refusal(decision, input.Author, eligible, approvedSoFar) is { } refusal)
+        {
+            return await RefuseAsync(403, input, runId, status.Version, approver, approve, refusal, cancellationToken);
+        }
+
+        await client.RaiseEventAsync(target, ApprovalDecision.EventName, decision, cancellationToken);
         return ApiResult.Accepted(new { runId, decision = approve ? "approved" : "rejected", approver });
+    }
+
+    /// <summary>A refused decision is a decision too: it lands in the audit trail.</summary>
+    private async Task<ApiResult> RefuseAsync(int code, LifecycleRunInput input, string runId, int? version, string approver, bool approve, string reason, CancellationToken cancellationToken)
+    {
+        await events.PublishAsync(LifecycleEvent.Create(Guid.NewGuid().ToString("N"), LifecycleEventTypes.ApprovalRefused, input.Model,
+            $"runs/{runId}", time.GetUtcNow(), new { runId, version, approver, approved = approve, reason, via = "http" }, approver), cancellationToken);
+        return ApiResult.Error(code, reason);
+    }
+
+    /// <summary>The approval sub-orchestration's status once it runs (it starts right after the parent shows
+    /// awaiting-approval; a decision raised before it exists would be lost).</summary>
+    private async Task<ApprovalStatus?> WaitForApprovalAsync(DurableTaskClient client, string childId, CancellationToken cancellationToken)
+    {
+        var deadline = time.GetUtcNow() + ApprovalStartWait;
+        while (true)
+        {
+            var child = await GetApprovalAsync(client, childId, cancellationToken);
+            if (child is { RuntimeStatus: OrchestrationRuntimeStatus.Running, Status: { } status })
+            {
+                return status;
+            }
+
+            if (child is { RuntimeStatus: not (OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Pending) } || time.GetUtcNow() >= deadline)
+            {
+                return null;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200), time, cancellationToken);
+        }
     }
 
     private static RunView ToView(OrchestrationMetadata instance)

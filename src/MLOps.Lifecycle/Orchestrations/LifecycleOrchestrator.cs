@@ -105,7 +105,7 @@ public static class LifecycleOrchestrator
                 new { input.RunId, version.Version, training.Metrics, training.CandidateUri, input.DatasetSha256, input.WorkflowHash });
 
             // Wait for the approvals the workflow asks for.
-            var approval = await AwaitApprovalAsync(context, input, workflow.Approval, status with { Version = version.Version }, version.Version);
+            var approval = await AwaitApprovalAsync(context, input, ApprovalPolicy.Resolve(workflow.Approval, workflow.Model.Risk), status with { Version = version.Version }, version.Version);
             status = approval.Status;
             if (approval.Outcome is { } decided)
             {
@@ -237,62 +237,52 @@ public static class LifecycleOrchestrator
 
     private sealed record ApprovalOutcome(RunStatus Status, RunOutcome? Outcome, string Actor, string Reason);
 
+    /// <summary>Shows the run as awaiting approval and runs <see cref="ApprovalOrchestrator"/>'s wait. It runs inline
+    /// (decisions are raised on the run; the run's status carries the approvals so far): the local engine's sidecar
+    /// does not dispatch sub-orchestrations (see SubOrchestrationTests). Where sub-orchestrations run, the same
+    /// wait is called with <c>CallSubOrchestratorAsync(nameof(ApprovalOrchestrator), …, new TaskOptions().WithInstanceId(
+    /// ApprovalOrchestrator.InstanceIdFor(runId)))</c> and <see cref="RunStatus.ApprovalInstanceId"/> set; the runs API
+    /// handles both.</summary>
     private static async Task<ApprovalOutcome> AwaitApprovalAsync(
-        TaskOrchestrationContext context, LifecycleRunInput input, ApprovalSpec spec, RunStatus status, int version)
+        TaskOrchestrationContext context, LifecycleRunInput input, ApprovalPolicy policy, RunStatus status, int version)
     {
-        var deadline = context.CurrentUtcDateTime.Add(spec.Timeout);
-        var approvals = new List<string>();
-        status = Advance(context, status with { ApprovalsRequired = spec.Required, ApprovalDeadline = deadline },
-            RunStages.AwaitingApproval, $"waiting for {spec.Required} approval(s) until {deadline:u}");
-        await PublishAsync(context, input, LifecycleEventTypes.ApprovalRequested, $"runs/{input.RunId}",
-            new { input.RunId, Version = version, spec.Required, Deadline = deadline, Author = input.Author, spec.Approvers });
+        var now = context.CurrentUtcDateTime;
+        var deadline = now.Add(policy.Timeout);
+        status = Advance(context, status with
+            {
+                ApprovalsRequired = policy.Required,
+                ApprovalDeadline = deadline,
+                ApprovalEligible = policy.Approvers,
+                ApprovalToken = policy.Token,
+            },
+            RunStages.AwaitingApproval, $"waiting for {policy.Required} approval(s) until {deadline:u}");
 
-        while (approvals.Count < spec.Required)
+        var waiting = status;
+        var result = await ApprovalOrchestrator.WaitAsync(context, new ApprovalRunInput
         {
-            var remaining = deadline - context.CurrentUtcDateTime;
-            ApprovalDecision? decision = null;
-            if (remaining > TimeSpan.Zero)
-            {
-                try
-                {
-                    decision = await context.WaitForExternalEvent<ApprovalDecision>(ApprovalDecision.EventName, remaining);
-                }
-                catch (TaskCanceledException)
-                {
-                    decision = null;
-                }
-            }
+            RunId = input.RunId,
+            Model = input.Model,
+            Version = version,
+            Author = input.Author,
+            Policy = policy,
+            Deadline = deadline,
+            EscalateAt = policy.Escalation is { } escalation ? now.Add(escalation.After) : null,
+        }, approval => waiting = Advance(context, waiting with
+        {
+            Approvals = approval.Approvals,
+            ApprovalEligible = approval.Eligible,
+            ApprovalEscalated = approval.Escalated,
+        }, RunStages.AwaitingApproval, approval.Message ?? waiting.Message ?? ""));
+        status = waiting;
 
-            if (decision is null)
-            {
-                var reason = $"approval expired at {deadline:u} with {approvals.Count} of {spec.Required} approval(s)";
-                return new ApprovalOutcome(status, RunOutcome.ApprovalExpired, "system", reason);
-            }
-
-            var refusal = ApprovalRules.Refusal(decision, input.Author, spec, approvals);
-            if (refusal is not null)
-            {
-                await PublishAsync(context, input, LifecycleEventTypes.ApprovalRefused, $"runs/{input.RunId}",
-                    new { input.RunId, Version = version, decision.Approver, decision.Approved, Reason = refusal }, decision.Approver);
-                continue;
-            }
-
-            if (!decision.Approved)
-            {
-                var reason = $"rejected by {decision.Approver}" + (string.IsNullOrWhiteSpace(decision.Comment) ? "" : $": {decision.Comment}");
-                await PublishAsync(context, input, LifecycleEventTypes.ApprovalRecorded, $"runs/{input.RunId}",
-                    new { input.RunId, Version = version, decision.Approver, Approved = false, decision.Comment }, decision.Approver);
-                return new ApprovalOutcome(status, RunOutcome.Rejected, decision.Approver, reason);
-            }
-
-            approvals.Add(decision.Approver);
-            status = Advance(context, status with { Approvals = [.. approvals] }, RunStages.AwaitingApproval,
-                $"{approvals.Count} of {spec.Required} approval(s)");
-            await PublishAsync(context, input, LifecycleEventTypes.ApprovalRecorded, $"runs/{input.RunId}",
-                new { input.RunId, Version = version, decision.Approver, Approved = true, decision.Comment, Count = approvals.Count, spec.Required }, decision.Approver);
-        }
-
-        return new ApprovalOutcome(status, null, approvals[^1], $"approved by {string.Join(", ", approvals)}");
+        status = status with { Approvals = result.Approvals, ApprovalEscalated = result.Escalated };
+        RunOutcome? outcome = result.Verdict switch
+        {
+            ApprovalVerdict.Approved => null,
+            ApprovalVerdict.Rejected => RunOutcome.Rejected,
+            _ => RunOutcome.ApprovalExpired,
+        };
+        return new ApprovalOutcome(status, outcome, result.Actor, result.Reason);
     }
 
     private static RunStatus Advance(TaskOrchestrationContext context, RunStatus status, string stage, string message)

@@ -55,8 +55,11 @@ public static class ApiEndpoints
     {
         var body = await ReadAsync<DecisionRequest>(request, ct) ?? new DecisionRequest();
         var approver = CallerIdentity.Resolve(h => request.Headers[h].ToString(), body.Approver);
-        return ToResult(await runs.DecideAsync(client, runId, approve, approver, body.Comment, ct));
+        var token = body.Token ?? NonEmpty(request.Query["token"].ToString()) ?? NonEmpty(request.Headers[RunsApi.TokenHeader].ToString());
+        return ToResult(await runs.DecideAsync(client, runId, approve, approver, body.Comment, token, ct));
     }
+
+    private static string? NonEmpty(string value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
     private static async Task<T?> ReadAsync<T>(HttpRequest request, CancellationToken ct)
         where T : class

@@ -70,11 +70,13 @@ public sealed class FunctionsMetadataTests
         Assert.Equal("Function", Prop(http, "authLevel"), ignoreCase: true);
     }
 
-    [Fact]
-    public void Orchestration_IsAnOrchestrationTrigger()
+    [Theory]
+    [InlineData("LifecycleOrchestrator")]
+    [InlineData("ApprovalOrchestrator")]
+    [InlineData("RolloutOrchestrator")]
+    public void Orchestrations_AreOrchestrationTriggers(string function)
     {
-        Binding("LifecycleOrchestrator", "orchestrationTrigger");
-        Binding("RolloutOrchestrator", "orchestrationTrigger");
+        Binding(function, "orchestrationTrigger");
     }
 
     [Theory]
@@ -88,6 +90,7 @@ public sealed class FunctionsMetadataTests
     [InlineData("SetTrafficActivity")]
     [InlineData("ClearTrafficActivity")]
     [InlineData("EvaluateRolloutGuardsActivity")]
+    [InlineData("IssueApprovalTokensActivity")]
     public void Activities_AreActivityTriggers(string function)
     {
         Binding(function, "activityTrigger");

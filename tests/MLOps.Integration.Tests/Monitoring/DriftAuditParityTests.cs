@@ -32,7 +32,11 @@ public sealed class DriftAuditParityTests(AzuriteFixture azurite) : StorageTestB
 
     private string Workflow(string extraDrift)
     {
-        var yaml = File.ReadAllText(Path.Combine(RepoPaths.Workflows, "credit-risk.yaml"))
+        // The sample's own drift policy keys give way to the ones under test.
+        var sample = File.ReadAllLines(Path.Combine(RepoPaths.Workflows, "credit-risk.yaml"))
+            .Where(l => !l.StartsWith("    threshold_mode:", StringComparison.Ordinal) && !l.StartsWith("    threshold:", StringComparison.Ordinal)
+                        && !l.StartsWith("    fdr:", StringComparison.Ordinal) && !l.StartsWith("    alert_after:", StringComparison.Ordinal));
+        var yaml = (string.Join('\n', sample) + "\n")
             .Replace("  on_drift: true", "  on_drift: false", StringComparison.Ordinal)
             .Replace("    dataset_share: 0.5\n", "    dataset_share: 0.5\n" + extraDrift, StringComparison.Ordinal);
         var path = Path.Combine(_dir, "workflow.yaml");

@@ -3,9 +3,16 @@ using System.Security.Cryptography;
 namespace MLOps.Core.Data;
 
 /// <summary>A forward-only read-through stream that hashes (SHA-256) and counts every byte read from the inner
-/// stream, and stops a reader that buffers too much without completing a row.</summary>
-internal sealed class HashingReadStream(Stream inner, long maxBytesWithoutRow) : Stream
+/// stream, and (for the validator) stops a reader that buffers too much without completing a row. It does not
+/// dispose the inner stream.</summary>
+public sealed class HashingReadStream(Stream inner, long maxBytesWithoutRow) : Stream
 {
+    /// <summary>Hashes and counts with no row guard (e.g. while uploading an artifact).</summary>
+    public HashingReadStream(Stream inner)
+        : this(inner, long.MaxValue / 2)
+    {
+    }
+
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private long _bytesAtLastRow;
 

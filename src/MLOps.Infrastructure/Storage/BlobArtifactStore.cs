@@ -1,8 +1,8 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using MLOps.Core.Data;
 using MLOps.Core.Ports;
 
 namespace MLOps.Infrastructure.Storage;
@@ -25,10 +25,9 @@ public sealed class BlobArtifactStore : IArtifactStore
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(content);
         var blob = _artifacts.GetBlobClient(path);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        await using var hashing = new HashingReadStream(content, hash);
+        await using var hashing = new HashingReadStream(content);
         var uploaded = await blob.UploadAsync(hashing, new BlobUploadOptions(), cancellationToken);
-        var sha = Convert.ToHexStringLower(hash.GetHashAndReset());
+        var sha = hashing.HashHex();
 
         // The hash is known only once the bytes are sent; record it as metadata guarded by the upload's ETag.
         var info = await blob.SetMetadataAsync(
@@ -77,46 +76,6 @@ public sealed class BlobArtifactStore : IArtifactStore
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
             return default;
-        }
-    }
-
-    /// <summary>Passes reads through while feeding every byte to a hash and counting them.</summary>
-    private sealed class HashingReadStream(Stream inner, IncrementalHash hash) : Stream
-    {
-        public long BytesRead { get; private set; }
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            var n = inner.Read(buffer);
-            Append(buffer[..n]);
-            return n;
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            var n = await inner.ReadAsync(buffer, cancellationToken);
-            Append(buffer.Span[..n]);
-            return n;
-        }
-
-        private void Append(ReadOnlySpan<byte> data)
-        {
-            hash.AppendData(data);
-            BytesRead += data.Length;
         }
     }
 }

@@ -74,8 +74,9 @@ internal static class DataCommands
     public static Command Workflow()
     {
         var file = new Argument<string>("file") { Description = "Workflow YAML" };
-        var validate = new Command("validate", "Check a workflow file; errors name file, line and column (exit 2 when invalid)") { file };
-        validate.SetAction(parse =>
+        var sample = new Option<string?>("--sample") { Description = "Dry run on a sample CSV: contract, training and gates, drift monitors" };
+        var validate = new Command("validate", "Check a workflow file; errors name file, line and column (exit 2 when invalid)") { file, sample };
+        validate.SetAction(async (parse, ct) =>
         {
             var path = parse.GetValue(file)!;
             var definition = LoadWorkflow(path);
@@ -86,9 +87,86 @@ internal static class DataCommands
 
             Console.WriteLine($"{Path.GetFileName(path)}: valid — model '{definition.Model.Name}' ({definition.Model.Task}), {definition.Data.Columns.Count} columns, " +
                 $"{definition.Gates.Count} gate(s), trainer {definition.Training.Trainer}, rollout {definition.Rollout.Strategy}, sha256 {WorkflowParser.ComputeHash(File.ReadAllText(path))[..12]}");
-            return 0;
+            return parse.GetValue(sample) is { } samplePath ? await DryRunAsync(definition, samplePath, ct) : 0;
         });
         return new Command("workflow", "Workflow files") { validate };
+    }
+
+    /// <summary>Evaluates the policy on sample data before it is used: the data contract, the trainer and every gate
+    /// on the sample's holdout (as a first model: no champion), and the drift monitors on two halves of the sample
+    /// (same distribution: a policy that alerts there is too tight). Exit 2 when any stage fails.</summary>
+    private static async Task<int> DryRunAsync(WorkflowDefinition definition, string samplePath, CancellationToken ct)
+    {
+        var failed = false;
+        DatasetValidationReport report;
+        await using (var stream = File.OpenRead(samplePath))
+        {
+            report = await DatasetValidator.ValidateAsync(stream, Path.GetFileName(samplePath), definition.Data, cancellationToken: ct);
+        }
+
+        Console.WriteLine($"contract: {(report.IsValid ? "pass" : "FAIL")} — {report.Summary}");
+        foreach (var issue in report.Issues.Take(10))
+        {
+            Console.WriteLine($"  - {issue.Message}");
+        }
+
+        if (!report.IsValid)
+        {
+            return 2;
+        }
+
+        try
+        {
+            using var model = new MemoryStream();
+            var training = MLOps.Core.Training.ModelTrainer.Train(definition, samplePath, model, cancellationToken: ct);
+            Console.WriteLine($"training: {definition.Training.Trainer} on {training.TrainRows} rows, holdout {training.HoldoutRows}, {training.TrainSeconds:F2} s — " +
+                string.Join(", ", training.Metrics.Select(m => $"{m.Key} {m.Value:F3}")));
+            var gates = MLOps.Core.Gates.GateEvaluator.Evaluate(definition.Gates, training.Metrics, null, training.SegmentMetrics, null);
+            foreach (var gate in gates.Results)
+            {
+                Console.WriteLine($"  gate {(gate.Passed ? "pass" : "FAIL")}: {gate.Message}");
+            }
+
+            failed |= !gates.Passed;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or InvalidDataException or IOException)
+        {
+            Console.WriteLine($"training: FAIL — {ex.Message}");
+            failed = true;
+        }
+
+        // Monitors: the first half of the sample as reference, the second as a production window.
+        DatasetProfile whole;
+        await using (var stream = File.OpenRead(samplePath))
+        {
+            whole = ProfileBuilder.FromCsv(stream, definition);
+        }
+
+        var (first, second) = Halves(whole);
+        var drift = DriftAnalyzer.Compare(first, second, definition.Monitoring);
+        Console.WriteLine($"monitors on two halves of the sample: {drift.Summary}");
+        if (drift.DatasetDrift)
+        {
+            Console.WriteLine("  FAIL: the monitors report dataset drift between two halves of the same data; thresholds are too tight");
+            failed = true;
+        }
+
+        Console.WriteLine(failed ? "dry run: FAIL" : "dry run: pass");
+        return failed ? 2 : 0;
+    }
+
+    private static (DatasetProfile First, DatasetProfile Second) Halves(DatasetProfile profile)
+    {
+        FeatureProfile Half(FeatureProfile f, int part)
+        {
+            var values = f.Values.Where((_, i) => i % 2 == part).ToArray();
+            var counts = f.Counts.ToDictionary(c => c.Key, c => part == 0 ? (c.Value + 1) / 2 : c.Value / 2);
+            return f with { Values = values, Counts = counts, Nulls = part == 0 ? (f.Nulls + 1) / 2 : f.Nulls / 2, Rows = part == 0 ? (f.Rows + 1) / 2 : f.Rows / 2 };
+        }
+
+        return (
+            new DatasetProfile { Features = profile.Features.Select(f => Half(f, 0)).ToList(), Rows = (profile.Rows + 1) / 2 },
+            new DatasetProfile { Features = profile.Features.Select(f => Half(f, 1)).ToList(), Rows = profile.Rows / 2 });
     }
 
     public static void AddOfflineDrift(Command drift)

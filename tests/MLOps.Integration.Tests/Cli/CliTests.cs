@@ -87,6 +87,40 @@ public sealed class CliTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task WorkflowValidateSample_DryRunsContractGatesAndMonitors_FailsOnAnUnreachableGate()
+    {
+        var dir = Directory.CreateTempSubdirectory("mlops-dryrun-");
+        try
+        {
+            var sample = Path.Combine(dir.FullName, "sample.csv");
+            using (var writer = new StreamWriter(sample))
+            {
+                CreditRiskData.WriteCsv(writer, 6000, seed: 7);
+            }
+
+            var workflow = Path.Combine(RepoPaths.Workflows, "credit-risk.yaml");
+            var (exit, output, _) = await MlopsAsync("workflow", "validate", workflow, "--sample", sample);
+            Assert.True(exit == 0, output);
+            Assert.Contains("contract: pass", output, StringComparison.Ordinal);
+            Assert.Contains("gate pass: auc", output, StringComparison.Ordinal);
+            Assert.Contains("monitors on two halves of the sample: 0 of", output, StringComparison.Ordinal);
+            Assert.Contains("dry run: pass", output, StringComparison.Ordinal);
+
+            var strict = Path.Combine(dir.FullName, "credit-risk.yaml");
+            var yaml = await File.ReadAllTextAsync(workflow);
+            await File.WriteAllTextAsync(strict, yaml.Replace("    min: 0.70", "    min: 0.99", StringComparison.Ordinal));
+            var (strictExit, strictOutput, _) = await MlopsAsync("workflow", "validate", strict, "--sample", sample);
+            Assert.Equal(2, strictExit);
+            Assert.Contains("gate FAIL: auc", strictOutput, StringComparison.Ordinal);
+            Assert.Contains("dry run: FAIL", strictOutput, StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Demo_RunsTheWholeLifecycle_AndExitsZero()
     {
         var output = new StringWriter();

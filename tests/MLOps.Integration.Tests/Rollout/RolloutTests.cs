@@ -34,18 +34,7 @@ public sealed class RolloutTests(AzuriteFixture azurite, ITestOutputHelper outpu
           id: application_id
         data:
           min_rows: 1000
-          columns:
-            - {"{"} name: application_id, type: string, unique: true, feature: false {"}"}
-            - {"{"} name: age, type: integer, min: 18, max: 90 {"}"}
-            - {"{"} name: income, type: number, min: 0, nullable: true, max_null_rate: 0.05 {"}"}
-            - {"{"} name: loan_amount, type: number, min: 0 {"}"}
-            - {"{"} name: debt_to_income, type: number, min: 0, max: 1.5 {"}"}
-            - {"{"} name: credit_score, type: integer, min: 300, max: 850 {"}"}
-            - {"{"} name: employment_years, type: integer, min: 0, max: 72 {"}"}
-            - {"{"} name: num_credit_lines, type: integer, min: 0 {"}"}
-            - {"{"} name: region, type: category, values: [EU, US, APAC] {"}"}
-            - {"{"} name: home_ownership, type: category, values: [RENT, OWN, MORTGAGE] {"}"}
-            - {"{"} name: default, type: boolean {"}"}
+        {TestWorkflows.CreditRiskColumns}
         training:
           trainer: fasttree
           parameters: {"{"} trees: 40, leaves: 16, min_leaf: 20, learning_rate: 0.2 {"}"}

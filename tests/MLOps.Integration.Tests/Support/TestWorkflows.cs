@@ -7,6 +7,22 @@ namespace MLOps.Integration.Tests.Support;
 /// (<c>&lt;model&gt;/&lt;file&gt;.csv</c>), so each variant gets a name of its own.</summary>
 internal static class TestWorkflows
 {
+    /// <summary>The sample's data contract columns as YAML (under <c>data:</c>), shared by the test workflows.</summary>
+    public const string CreditRiskColumns = """
+          columns:
+            - { name: application_id, type: string, unique: true, feature: false }
+            - { name: age, type: integer, min: 18, max: 90 }
+            - { name: income, type: number, min: 0, nullable: true, max_null_rate: 0.05 }
+            - { name: loan_amount, type: number, min: 0 }
+            - { name: debt_to_income, type: number, min: 0, max: 1.5 }
+            - { name: credit_score, type: integer, min: 300, max: 850 }
+            - { name: employment_years, type: integer, min: 0, max: 72 }
+            - { name: num_credit_lines, type: integer, min: 0 }
+            - { name: region, type: category, values: [EU, US, APAC] }
+            - { name: home_ownership, type: category, values: [RENT, OWN, MORTGAGE] }
+            - { name: default, type: boolean }
+        """;
+
     public static string CreditRisk(
         string model,
         int required = 1,
@@ -29,18 +45,7 @@ internal static class TestWorkflows
               min_rows: 1000
               max_rows: 5000000
               allow_extra_columns: false
-              columns:
-                - { name: application_id, type: string, unique: true, feature: false }
-                - { name: age, type: integer, min: 18, max: 90 }
-                - { name: income, type: number, min: 0, nullable: true, max_null_rate: 0.05 }
-                - { name: loan_amount, type: number, min: 0 }
-                - { name: debt_to_income, type: number, min: 0, max: 1.5 }
-                - { name: credit_score, type: integer, min: 300, max: 850 }
-                - { name: employment_years, type: integer, min: 0, max: 72 }
-                - { name: num_credit_lines, type: integer, min: 0 }
-                - { name: region, type: category, values: [EU, US, APAC] }
-                - { name: home_ownership, type: category, values: [RENT, OWN, MORTGAGE] }
-                - { name: default, type: boolean }
+            {{CreditRiskColumns}}
             training:
               trainer: fasttree
               parameters: { trees: 100, leaves: 20, min_leaf: 20, learning_rate: 0.2 }

@@ -143,7 +143,9 @@ internal sealed class EngineOwnedOrchestrationService(IOrchestrationService inne
     /// when the child completes.</remarks>
     private static void ReplaceCreatedEvents(OrchestrationRuntimeState? state)
     {
-        if (state is null)
+        // Only a work item that created a sub-orchestration is touched; every other completion passes through as is.
+        if (state?.NewEvents is not { } added
+            || !added.Any(e => e is SubOrchestrationInstanceCreatedEvent && e.GetType() != typeof(SubOrchestrationInstanceCreatedEvent)))
         {
             return;
         }

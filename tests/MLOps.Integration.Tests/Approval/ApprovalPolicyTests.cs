@@ -50,9 +50,23 @@ public sealed class ApprovalPolicyTests(AzuriteFixture azurite)
             r => r.ValueKind == JsonValueKind.Object && r.GetProperty("status") is { ValueKind: JsonValueKind.Object } s && done(s),
             TimeSpan.FromSeconds(60), what)).GetProperty("status");
 
-    private static async Task<List<JsonElement>> EventsAsync(ApiClient api, string model, string type) =>
-        [.. (await api.GetAsync($"models/{model}/audit-trail")).Body.GetProperty("entries").EnumerateArray()
-            .Select(e => e.GetProperty("event")).Where(e => e.GetProperty("type").GetString() == type)];
+    /// <summary>The model's events of one type, waiting up to 30 s for at least one: a run's status can show a step
+    /// before the activity that publishes its event has run.</summary>
+    private static async Task<List<JsonElement>> EventsAsync(ApiClient api, string model, string type)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            List<JsonElement> events = [.. (await api.GetAsync($"models/{model}/audit-trail")).Body.GetProperty("entries").EnumerateArray()
+                .Select(e => e.GetProperty("event")).Where(e => e.GetProperty("type").GetString() == type)];
+            if (events.Count > 0 || DateTime.UtcNow > deadline)
+            {
+                return events;
+            }
+
+            await Task.Delay(100);
+        }
+    }
 
     private static string[] Approvals(JsonElement status) => [.. status.GetProperty("approvals").EnumerateArray().Select(a => a.GetString()!)];
 

@@ -31,7 +31,8 @@ public sealed class KillAndResumeTests(AzuriteFixture azurite)
             first.Kill(entireProcessTree: true);
             await first.WaitForExitAsync();
 
-            var second = StartHost(options, out var secondUrl);
+            // A replacement host (another worker id) takes the dead host's partitions over once their leases lapse.
+            var second = StartHost(options with { WorkerId = options.WorkerId + "b" }, out var secondUrl);
             try
             {
                 using var api2 = ApiClient.For(await secondUrl);

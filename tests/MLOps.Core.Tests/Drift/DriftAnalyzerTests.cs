@@ -1,32 +1,11 @@
 using MLOps.Core.Drift;
 using MLOps.Core.Workflows;
+using static MLOps.Core.Tests.Drift.DriftTestData;
 
 namespace MLOps.Core.Tests.Drift;
 
 public sealed class DriftAnalyzerTests
 {
-    private static double[] Normal(int n, double mean, double sd, int seed)
-    {
-        var rng = new Random(seed);
-        var v = new double[n];
-        for (int i = 0; i < n; i++)
-        {
-            double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
-            v[i] = mean + sd * Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
-        }
-        return v;
-    }
-
-    private static FeatureProfile Num(string name, double[] values) => new() { Name = name, Kind = FeatureKind.Numeric, Values = values, Rows = values.Length };
-
-    private static FeatureProfile Cat(string name, params (string Key, long Count)[] counts) => new()
-    {
-        Name = name,
-        Kind = FeatureKind.Categorical,
-        Counts = counts.ToDictionary(c => c.Key, c => c.Count),
-        Rows = counts.Sum(c => c.Count),
-    };
-
     private static DatasetProfile Dataset(params FeatureProfile[] features) => new() { Features = features, Rows = features.Max(f => f.Rows) };
 
     private static MonitoringSpec Spec(string method = "auto", double? threshold = null, int minRows = 100, double share = 0.5)

@@ -48,4 +48,14 @@ public sealed record ValidationOptions
     /// <summary>Largest row (and so largest field) read before the file is reported as malformed and reading stops.
     /// Guards against an unterminated quote or a runaway line buffering the whole file.</summary>
     public int MaxRowBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>Largest Parquet footer (file metadata) read; a larger claim is reported as malformed.</summary>
+    public int MaxParquetFooterBytes { get; init; } = 16 * 1024 * 1024;
+
+    /// <summary>Largest Parquet column chunk (uncompressed, as its metadata declares) read; larger is reported as malformed.</summary>
+    public long MaxParquetColumnChunkBytes { get; init; } = 512L * 1024 * 1024;
+
+    /// <summary>Largest decoded row group (rows × bytes per value of the checked columns) held in memory at once.
+    /// Parquet is read one row group at a time, so this bounds the validator's memory whatever the file's size.</summary>
+    public long MaxParquetRowGroupBytes { get; init; } = 1024L * 1024 * 1024;
 }

@@ -12,7 +12,7 @@ namespace MLOps.Core.Data;
 /// <see cref="ValidationIssue"/>; malformed input (not CSV, wrong field counts, runaway rows) is reported, never
 /// thrown. Cells are checked on spans: the only per-cell allocations are for unique and distinct values.
 /// </remarks>
-public static class DatasetValidator
+public static partial class DatasetValidator
 {
     /// <summary>Validates <paramref name="csv"/> (UTF-8, comma-separated, header first) against <paramref name="contract"/>.
     /// The stream is read to its end and left open.</summary>
@@ -116,7 +116,7 @@ public static class DatasetValidator
         };
     }
 
-    private sealed class ValidationRun
+    private sealed partial class ValidationRun
     {
         private readonly string _file;
         private readonly DataContract _contract;
@@ -241,6 +241,14 @@ public static class DatasetValidator
                 return false;
             }
 
+            MapHeader(names);
+            return true;
+        }
+
+        /// <summary>Maps header names to contract columns: duplicate, extra and missing columns become issues.</summary>
+        private void MapHeader(List<string> names)
+        {
+            _header = names;
             _byPosition = new ColumnState?[names.Count];
             var byName = _columns.ToDictionary(c => c.Spec.Name, StringComparer.Ordinal);
             var firstPosition = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -267,7 +275,6 @@ public static class DatasetValidator
             {
                 Issue(0, column.Spec.Name, "missing_column", null, $"{_file}: column '{column.Spec.Name}' is missing from the header");
             }
-            return true;
         }
 
         private void CheckCell(ColumnState column, ReadOnlySpan<char> value, long row)

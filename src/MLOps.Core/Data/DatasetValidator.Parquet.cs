@@ -109,10 +109,20 @@ public static partial class DatasetValidator
             }
 
             ParquetReader reader;
+            ParquetSchema schema;
             try
             {
                 stream.Position = 0;
                 reader = await ParquetReader.CreateAsync(stream, ParquetColumnBuffer.ReaderOptions, leaveStreamOpen: true, cancellationToken);
+                try
+                {
+                    schema = reader.Schema;
+                }
+                catch
+                {
+                    await reader.DisposeAsync();
+                    throw;
+                }
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -122,7 +132,7 @@ public static partial class DatasetValidator
 
             await using (reader)
             {
-                var columns = MapParquetSchema(reader.Schema);
+                var columns = MapParquetSchema(schema);
                 if (!CheckRowGroups(reader, columns, length - 8 - footer))
                 {
                     return;

@@ -63,7 +63,7 @@ internal abstract class ParquetColumnBuffer(DataField field, ParquetValueKind ki
             : type == typeof(ushort) ? new Number<ushort>(data, ParquetValueKind.Integral)
             : type == typeof(byte) ? new Number<byte>(data, ParquetValueKind.Integral)
             : type == typeof(bool) ? new Boolean(data)
-            : type == typeof(string) ? new Text(data)
+            : type == typeof(string) || type == typeof(ReadOnlyMemory<char>) ? new Text(data)
             : type == typeof(DateTime) ? new Timestamp(data)
             : null;
         if (buffer is null)

@@ -20,10 +20,10 @@ internal static class DataCommands
 
     public static Command Data()
     {
-        var file = new Argument<string>("file") { Description = "CSV file to validate" };
+        var file = new Argument<string>("file") { Description = "CSV or Parquet file to validate" };
         var workflow = new Option<string>("--workflow") { Description = "Workflow YAML with the data contract", Required = true };
         var json = CommonOptions.Json();
-        var validate = new Command("validate", "Validate a CSV against a workflow's data contract (exit 2 when invalid)") { file, workflow, json };
+        var validate = new Command("validate", "Validate a CSV or Parquet file against a workflow's data contract (exit 2 when invalid)") { file, workflow, json };
         validate.SetAction(async (parse, ct) =>
         {
             var definition = LoadWorkflow(parse.GetValue(workflow)!);
@@ -34,7 +34,7 @@ internal static class DataCommands
 
             var path = parse.GetValue(file)!;
             await using var stream = File.OpenRead(path);
-            var report = await DatasetValidator.ValidateAsync(stream, Path.GetFileName(path), definition.Data, cancellationToken: ct);
+            var report = await DatasetValidator.ValidateDatasetAsync(stream, Path.GetFileName(path), definition.Data, cancellationToken: ct);
             if (parse.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(report, Pretty));
@@ -57,15 +57,43 @@ internal static class DataCommands
             return report.IsValid ? 0 : 2;
         });
 
-        var output = new Argument<string>("output") { Description = "CSV file to write" };
+        var output = new Argument<string>("output") { Description = "File to write (.csv or .parquet)" };
         var rows = new Option<int>("--rows") { DefaultValueFactory = _ => 20_000 };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 7 };
         var drifted = new Option<bool>("--drifted") { Description = "Shift income, age, debt-to-income and region mix" };
-        var generate = new Command("generate", "Write the credit-risk sample dataset") { output, rows, seed, drifted };
-        generate.SetAction(parse =>
+        var format = new Option<string?>("--format") { Description = "csv or parquet (default: from the output's extension, else csv)" };
+        format.AcceptOnlyFromAmong("csv", "parquet");
+        var generate = new Command("generate", "Write the credit-risk sample dataset") { output, rows, seed, drifted, format };
+        generate.SetAction(async (parse, ct) =>
         {
-            using var writer = new StreamWriter(parse.GetValue(output)!);
-            CreditRiskData.WriteCsv(writer, parse.GetValue(rows), parse.GetValue(seed), parse.GetValue(drifted) ? DemoCommand.Drift : null);
+            var path = parse.GetValue(output)!;
+            var parquet = parse.GetValue(format) is { } f ? f == "parquet" : DatasetFormats.IsParquetName(path);
+            if (!parquet)
+            {
+                await using var writer = new StreamWriter(path);
+                CreditRiskData.WriteCsv(writer, parse.GetValue(rows), parse.GetValue(seed), parse.GetValue(drifted) ? DemoCommand.Drift : null);
+                return 0;
+            }
+
+            // Parquet typed by the sample workflow's contract, through a temporary CSV (rows are generated as text).
+            var csv = Path.GetTempFileName();
+            try
+            {
+                await using (var writer = new StreamWriter(csv))
+                {
+                    CreditRiskData.WriteCsv(writer, parse.GetValue(rows), parse.GetValue(seed), parse.GetValue(drifted) ? DemoCommand.Drift : null);
+                }
+
+                using var reader = new StreamReader(csv);
+                await using var target = File.Create(path);
+                var types = new DataContract { Columns = [.. CreditRiskData.Columns.Select(n => new ColumnSpec { Name = n, Type = CreditRiskData.ColumnTypes[n] })] };
+                await ParquetConversion.CsvToParquetAsync(reader, target, types, cancellationToken: ct);
+            }
+            finally
+            {
+                File.Delete(csv);
+            }
+
             return 0;
         });
         return new Command("data", "Datasets") { validate, generate };
@@ -101,7 +129,7 @@ internal static class DataCommands
         DatasetValidationReport report;
         await using (var stream = File.OpenRead(samplePath))
         {
-            report = await DatasetValidator.ValidateAsync(stream, Path.GetFileName(samplePath), definition.Data, cancellationToken: ct);
+            report = await DatasetValidator.ValidateDatasetAsync(stream, Path.GetFileName(samplePath), definition.Data, cancellationToken: ct);
         }
 
         Console.WriteLine($"contract: {(report.IsValid ? "pass" : "FAIL")} — {report.Summary}");
@@ -115,6 +143,8 @@ internal static class DataCommands
             return 2;
         }
 
+        using var csvSample = await CsvView.OpenAsync(samplePath, ct);
+        samplePath = csvSample.Path;
         try
         {
             using var model = new MemoryStream();
@@ -171,15 +201,15 @@ internal static class DataCommands
 
     public static void AddOfflineDrift(Command drift)
     {
-        var reference = new Option<string?>("--reference") { Description = "Reference CSV (e.g. the training data)" };
-        var current = new Option<string?>("--current") { Description = "Current CSV (e.g. production traffic)" };
+        var reference = new Option<string?>("--reference") { Description = "Reference CSV or Parquet (e.g. the training data)" };
+        var current = new Option<string?>("--current") { Description = "Current CSV or Parquet (e.g. production traffic)" };
         var workflow = new Option<string?>("--workflow") { Description = "Workflow YAML (features and monitoring settings)" };
         var json = CommonOptions.Json();
         drift.Add(reference);
         drift.Add(current);
         drift.Add(workflow);
         drift.Add(json);
-        drift.SetAction(parse =>
+        drift.SetAction(async (parse, ct) =>
         {
             if (parse.GetValue(reference) is not { } referencePath || parse.GetValue(current) is not { } currentPath || parse.GetValue(workflow) is not { } workflowPath)
             {
@@ -193,13 +223,14 @@ internal static class DataCommands
                 return 3;
             }
 
-            DatasetProfile Profile(string path)
+            async Task<DatasetProfile> Profile(string path)
             {
-                using var stream = File.OpenRead(path);
+                using var csv = await CsvView.OpenAsync(path, ct);
+                using var stream = File.OpenRead(csv.Path);
                 return ProfileBuilder.FromCsv(stream, definition);
             }
 
-            var report = DriftAnalyzer.Compare(Profile(referencePath), Profile(currentPath), definition.Monitoring);
+            var report = DriftAnalyzer.Compare(await Profile(referencePath), await Profile(currentPath), definition.Monitoring);
             if (parse.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(report, Pretty));
@@ -242,6 +273,32 @@ internal static class DataCommands
         {
             Console.Error.WriteLine($"{path}: {ex.Message}");
             return null;
+        }
+    }
+
+    /// <summary>A CSV path for a dataset file: the file itself, or a temporary CSV converted from Parquet (deleted on dispose).</summary>
+    private sealed class CsvView(string path, bool temporary) : IDisposable
+    {
+        public string Path { get; } = path;
+
+        public static async Task<CsvView> OpenAsync(string path, CancellationToken ct)
+        {
+            if (DatasetFormats.DetectFile(path) != DatasetFormat.Parquet)
+            {
+                return new CsvView(path, false);
+            }
+
+            var csv = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"mlops-{Guid.NewGuid():N}.csv");
+            await ParquetConversion.ParquetFileToCsvAsync(path, csv, ct);
+            return new CsvView(csv, true);
+        }
+
+        public void Dispose()
+        {
+            if (temporary)
+            {
+                File.Delete(Path);
+            }
         }
     }
 }

@@ -39,6 +39,8 @@ public sealed record DatasetValidationReport
     public long IssueCount { get; init; }
     /// <summary>A one-line summary fit for a log or an event.</summary>
     public string Summary { get; init; } = "";
+    /// <summary>The format the file was read as.</summary>
+    public DatasetFormat Format { get; init; } = DatasetFormat.Csv;
 }
 
 public sealed record ValidationOptions

@@ -62,7 +62,7 @@ public static partial class DatasetValidator
                 parquet.Seek(0, SeekOrigin.End);
             }
 
-            return run.Finish(sha256, bytes);
+            return run.Finish(sha256, bytes) with { Format = DatasetFormat.Parquet };
         }
         finally
         {

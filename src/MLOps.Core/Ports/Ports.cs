@@ -31,7 +31,7 @@ public interface IDatasetStore
     Task<UploadedBlob?> OpenUploadAsync(string uploadName, CancellationToken cancellationToken = default);
 
     /// <summary>Copies the upload, as read at <paramref name="etag"/>, to an immutable content-addressed snapshot
-    /// (<c>{model}/{sha256}.csv</c> in container <c>lineage</c>). Idempotent; returns the snapshot URI.</summary>
+    /// (<c>{model}/{sha256}.csv</c>, or <c>.parquet</c> for a Parquet upload, in container <c>lineage</c>). Idempotent; returns the snapshot URI.</summary>
     Task<string> SnapshotAsync(string uploadName, string etag, string model, string sha256, CancellationToken cancellationToken = default);
 
     /// <summary>Stores the validation report beside the snapshot — JSON, and the human HTML report when given

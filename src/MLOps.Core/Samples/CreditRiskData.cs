@@ -1,4 +1,5 @@
 using System.Globalization;
+using MLOps.Core.Workflows;
 
 namespace MLOps.Core.Samples;
 
@@ -30,6 +31,15 @@ public static class CreditRiskData
         "application_id", "age", "income", "loan_amount", "debt_to_income", "credit_score",
         "employment_years", "num_credit_lines", "region", "home_ownership", "default",
     ];
+
+    /// <summary>The contract type of each column (as in <c>workflows/credit-risk.yaml</c>), e.g. for typed Parquet output.</summary>
+    public static IReadOnlyDictionary<string, ColumnType> ColumnTypes { get; } = new Dictionary<string, ColumnType>
+    {
+        ["application_id"] = ColumnType.String, ["age"] = ColumnType.Integer, ["income"] = ColumnType.Number,
+        ["loan_amount"] = ColumnType.Number, ["debt_to_income"] = ColumnType.Number, ["credit_score"] = ColumnType.Integer,
+        ["employment_years"] = ColumnType.Integer, ["num_credit_lines"] = ColumnType.Integer, ["region"] = ColumnType.Category,
+        ["home_ownership"] = ColumnType.Category, ["default"] = ColumnType.Boolean,
+    };
 
     /// <summary>Name of the label column.</summary>
     public const string LabelColumn = "default";

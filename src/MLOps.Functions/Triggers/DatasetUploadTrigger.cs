@@ -5,7 +5,7 @@ using MLOps.Lifecycle.Handlers;
 
 namespace MLOps.Functions.Triggers;
 
-/// <summary>A CSV uploaded to <c>datasets/&lt;model&gt;/&lt;file&gt;.csv</c> is validated; valid data starts a lifecycle run,
+/// <summary>A dataset uploaded to <c>datasets/&lt;model&gt;/&lt;file&gt;.csv</c> (or <c>.parquet</c>) is validated; valid data starts a lifecycle run,
 /// invalid data is quarantined with a report. Event Grid–based, as Flex Consumption requires.</summary>
 public sealed class DatasetUploadTrigger(DatasetUploadHandler handler)
 {

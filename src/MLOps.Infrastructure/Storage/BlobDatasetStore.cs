@@ -3,6 +3,7 @@ using System.Text;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using MLOps.Core.Data;
 using MLOps.Core.Ports;
 using MLOps.Core.Registry;
 
@@ -31,7 +32,7 @@ public sealed class BlobDatasetStore : IDatasetStore
     {
         ArgumentException.ThrowIfNullOrEmpty(uploadName);
         var blob = _uploads.GetBlobClient(uploadName);
-        var options = new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "text/csv" } };
+        var options = new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = DatasetFormats.IsParquetName(uploadName) ? "application/vnd.apache.parquet" : "text/csv" } };
         if (!string.IsNullOrWhiteSpace(author))
         {
             options.Metadata = new Dictionary<string, string> { [AuthorMetadata] = author };
@@ -70,7 +71,8 @@ public sealed class BlobDatasetStore : IDatasetStore
         ArgumentException.ThrowIfNullOrEmpty(model);
         ArgumentException.ThrowIfNullOrEmpty(sha256);
         var source = _uploads.GetBlobClient(uploadName);
-        var target = _lineage.GetBlobClient($"{model}/{sha256.ToLowerInvariant()}.csv");
+        var extension = DatasetFormats.Extension(DatasetFormats.IsParquetName(uploadName) ? DatasetFormat.Parquet : DatasetFormat.Csv);
+        var target = _lineage.GetBlobClient($"{model}/{sha256.ToLowerInvariant()}{extension}");
         var copied = await CopyAsync(source, target, etag, overwrite: false, cancellationToken);
         if (!copied && !await target.ExistsAsync(cancellationToken))
         {

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using MLOps.Core.Data;
 using MLOps.Core.Drift;
 using MLOps.Core.Ports;
 using MLOps.Core.Registry;
@@ -36,6 +37,14 @@ public sealed class TrainModelActivity(
         {
             var csvPath = Path.Combine(work.FullName, "dataset.csv");
             await datasets.DownloadAsync(input.DatasetUri, csvPath, cancellationToken);
+            if (DatasetFormats.DetectFile(csvPath) == DatasetFormat.Parquet)
+            {
+                // The trainer and the profile read CSV: a Parquet snapshot is converted here, row group by row group.
+                var parquetPath = Path.Combine(work.FullName, "dataset.parquet");
+                File.Move(csvPath, parquetPath);
+                await ParquetConversion.ParquetFileToCsvAsync(parquetPath, csvPath, cancellationToken);
+                File.Delete(parquetPath);
+            }
 
             // The champion is the version production serves now; it is scored on this run's holdout.
             var champion = await registry.GetAliasAsync(input.Model, Aliases.Production, cancellationToken);

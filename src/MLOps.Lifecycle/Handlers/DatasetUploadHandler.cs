@@ -19,7 +19,8 @@ public enum UploadStatus { Validated, Quarantined, Ignored }
 public sealed record UploadOutcome(UploadStatus Status, string Blob, string Message, string? RunId = null, string? Sha256 = null, long Rows = 0, string? QuarantineUri = null, DatasetValidationReport? Report = null);
 
 /// <summary>
-/// An upload to <c>datasets/&lt;model&gt;/&lt;file&gt;.csv</c>: validated against the model's current data contract.
+/// An upload to <c>datasets/&lt;model&gt;/&lt;file&gt;.csv</c> or <c>.parquet</c> (format by extension and magic bytes):
+/// validated against the model's current data contract.
 /// Valid: snapshot, register, start the lifecycle run. Invalid: quarantine with a report, emit an event.
 /// Idempotent: the same bytes start the same run once (the run id comes from the content hash).
 /// </summary>
@@ -38,10 +39,10 @@ public sealed class DatasetUploadHandler(
         ArgumentNullException.ThrowIfNull(blobName);
         ArgumentNullException.ThrowIfNull(client);
         var slash = blobName.IndexOf('/', StringComparison.Ordinal);
-        if (slash <= 0 || !blobName.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
+        if (slash <= 0 || !DatasetFormats.IsDatasetName(blobName))
         {
-            Log.UploadIgnored(logger, blobName, "not <model>/<file>.csv");
-            return new UploadOutcome(UploadStatus.Ignored, blobName, "expected a name like <model>/<file>.csv");
+            Log.UploadIgnored(logger, blobName, "not <model>/<file>.csv or .parquet");
+            return new UploadOutcome(UploadStatus.Ignored, blobName, "expected a name like <model>/<file>.csv or <model>/<file>.parquet");
         }
 
         var model = blobName[..slash];
@@ -68,7 +69,7 @@ public sealed class DatasetUploadHandler(
         }
         else
         {
-            report = await DatasetValidator.ValidateAsync(upload.Content, blobName, workflow.Definition.Data, cancellationToken: cancellationToken);
+            report = await DatasetValidator.ValidateDatasetAsync(upload.Content, blobName, workflow.Definition.Data, cancellationToken: cancellationToken);
         }
 
         var reportJson = JsonSerializer.Serialize(report, ReportJson);

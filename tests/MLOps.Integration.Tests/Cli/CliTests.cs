@@ -51,6 +51,48 @@ public sealed class CliTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task DataGenerateParquet_ValidatesOffline_AndDriftReadsParquet()
+    {
+        var dir = Directory.CreateTempSubdirectory("mlops-cli-parquet-");
+        var workflow = Path.Combine(RepoPaths.Workflows, "credit-risk.yaml");
+        try
+        {
+            var reference = Path.Combine(dir.FullName, "reference.parquet");
+            var current = Path.Combine(dir.FullName, "current.data");
+            Assert.Equal(0, (await MlopsAsync("data", "generate", reference, "--rows", "3000")).Exit);
+            Assert.Equal(0, (await MlopsAsync("data", "generate", current, "--rows", "3000", "--seed", "9", "--drifted", "--format", "parquet")).Exit);
+            Assert.True(File.ReadAllBytes(current).AsSpan().StartsWith("PAR1"u8));
+
+            var (exit, json, errors) = await MlopsAsync("data", "validate", reference, "--workflow", workflow, "--json");
+            Assert.True(exit == 0, json + errors);
+            using (var doc = JsonDocument.Parse(json))
+            {
+                Assert.True(doc.RootElement.GetProperty("isValid").GetBoolean());
+                Assert.Equal(3000, doc.RootElement.GetProperty("rows").GetInt64());
+                Assert.Equal("Parquet", doc.RootElement.GetProperty("format").GetString());
+            }
+
+            // Format by magic bytes: a name without the extension is still read as Parquet.
+            var (driftExit, drift, driftErrors) = await MlopsAsync("drift", "--reference", reference, "--current", current, "--workflow", workflow, "--json");
+            Assert.True(driftExit == 0, drift + driftErrors);
+            using (var doc = JsonDocument.Parse(drift))
+            {
+                Assert.True(doc.RootElement.GetProperty("datasetDrift").GetBoolean(), drift);
+            }
+
+            var truncated = Path.Combine(dir.FullName, "truncated.parquet");
+            await File.WriteAllBytesAsync(truncated, File.ReadAllBytes(reference)[..4096]);
+            var (badExit, bad, _) = await MlopsAsync("data", "validate", truncated, "--workflow", workflow);
+            Assert.Equal(2, badExit);
+            Assert.Contains("truncated.parquet: it does not end with the Parquet magic 'PAR1'", bad, StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task DataValidate_InvalidCsv_ExitsTwoAndNamesRowAndColumn()
     {
         var path = Path.Combine(Path.GetTempPath(), $"data-{Guid.NewGuid():N}.csv");

@@ -9,15 +9,16 @@ using nietras.SeparatedValues;
 
 // Stopwatch harness: warmup, several iterations, median; everything compared in the same run on the same data.
 string what = args.Length > 0 ? args[0].ToLowerInvariant() : "all";
-if (what is not ("validation" or "drift" or "audit" or "all"))
+if (what is not ("validation" or "parquet" or "drift" or "audit" or "all"))
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project tests/MLOps.Benchmarks -- [validation|drift|audit|all]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project tests/MLOps.Benchmarks -- [validation|parquet|drift|audit|all]");
     return 2;
 }
 
 var results = new List<Result>();
 Machine.Out($"MLOps benchmarks — {Environment.ProcessorCount} cores, .NET {Environment.Version}, load average {Machine.LoadAverage()}");
 if (what is "validation" or "all") await Benchmarks.ValidationAsync(results);
+if (what is "parquet" or "all") await ParquetBenchmark.RunAsync(results);
 if (what is "drift" or "all") Benchmarks.Drift(results);
 if (what is "audit" or "all") Benchmarks.Audit(results);
 

@@ -1,0 +1,158 @@
+using MLOps.Core.Data;
+using MLOps.Core.Workflows;
+using Parquet;
+using Parquet.Schema;
+
+namespace MLOps.Benchmarks;
+
+/// <summary>Parquet validation of 1,000,000 rows × 12 columns (10 doubles, a category, a boolean; Snappy, row groups
+/// of 100,000) against the bare Parquet.Net read of the same columns in the same run, and memory at 100k vs 1M rows.</summary>
+internal static class ParquetBenchmark
+{
+    private const int GroupRows = 100_000;
+
+    public static async Task RunAsync(List<Result> results)
+    {
+        var large = Path.Combine(Path.GetTempPath(), $"mlops-bench-{Environment.ProcessId}-1m.parquet");
+        var small = Path.Combine(Path.GetTempPath(), $"mlops-bench-{Environment.ProcessId}-100k.parquet");
+        var huge = Path.Combine(Path.GetTempPath(), $"mlops-bench-{Environment.ProcessId}-3m.parquet");
+        try
+        {
+            Console.WriteLine("parquet: writing 1,000,000, 100,000 and 3,000,000 rows × 12 columns …");
+            await WriteAsync(large, 1_000_000);
+            await WriteAsync(small, 100_000);
+            await WriteAsync(huge, 3_000_000);
+            double mb = new FileInfo(large).Length / (1024.0 * 1024.0);
+            var contract = Contract();
+
+            long cells = 0;
+            void Bare()
+            {
+                cells = BareReadAsync(large).GetAwaiter().GetResult();
+            }
+
+            DatasetValidationReport? report = null;
+            void Validate(string path)
+            {
+                using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+                report = DatasetValidator.ValidateParquetAsync(stream, Path.GetFileName(path), contract).GetAwaiter().GetResult();
+            }
+
+            Bare();
+            Validate(large);
+            var bare = new List<double>();
+            var validate = new List<double>();
+            for (int i = 0; i < 3; i++)
+            {
+                bare.Add(Timing.Median(Bare, 0, 1));
+                validate.Add(Timing.Median(() => Validate(large), 0, 1));
+            }
+
+            double tb = bare.Order().ElementAt(1), tv = validate.Order().ElementAt(1);
+            if (report is null || !report.IsValid || report.Rows != 1_000_000) throw new InvalidOperationException("benchmark data did not validate: " + report?.Summary);
+
+            Machine.Out($"parquet: file {mb:0.0} MB, {report.Rows} rows; bare Parquet.Net read {Timing.S(tb)}, validator {Timing.S(tv)} (checksum {cells})");
+
+            (long Growth, long Allocated) Memory(string path)
+            {
+                GC.Collect();
+                long before = GC.GetTotalAllocatedBytes(precise: true);
+                long growth = Machine.PeakWorkingSetGrowth(() => Validate(path));
+                return (growth, GC.GetTotalAllocatedBytes(precise: true) - before);
+            }
+
+            Validate(small);
+            var (growthSmall, allocatedSmall) = Memory(small);
+            var (growthLarge, allocatedLarge) = Memory(large);
+            var (growthHuge, allocatedHuge) = Memory(huge);
+            static string M(long bytes) => $"{Timing.F(bytes / (1024.0 * 1024.0))} MB";
+
+
+            results.Add(new("Parquet file (1M rows × 12 columns, Snappy)", $"{Timing.F(mb, "0.0")} MB", "", null));
+            results.Add(new("bare Parquet.Net read of the 12 columns", $"{Timing.F(mb / tb)} MB/s", "", null));
+            results.Add(new("Parquet validator (hash, types, bounds, categories)", $"{Timing.F(mb / tv)} MB/s", "", null));
+            results.Add(new("Parquet validator rows per second", $"{Timing.F(1_000_000 / tv / 1e6, "0.00")} M rows/s", "", null));
+            results.Add(new("Parquet validator speed / bare read", Timing.F(tb / tv, "0.00"), "≥ 0.5", tb / tv >= 0.5));
+            results.Add(new("Parquet peak working-set growth, 100k rows", M(growthSmall), "", null));
+            results.Add(new("Parquet peak working-set growth, 1M rows", M(growthLarge), "≤ 100 MB", growthLarge <= 100L * 1024 * 1024));
+            results.Add(new("Parquet peak working-set growth, 3M rows", M(growthHuge), "≤ 1M rows + 16 MB", growthHuge <= growthLarge + 16L * 1024 * 1024));
+            results.Add(new("Parquet allocation, 100k → 1M → 3M rows (transient)", $"{M(allocatedSmall)} → {M(allocatedLarge)} → {M(allocatedHuge)}", "", null));
+        }
+        finally
+        {
+            File.Delete(large);
+            File.Delete(small);
+            File.Delete(huge);
+        }
+    }
+
+    private static DataContract Contract() => new()
+    {
+        Columns =
+        [
+            .. Enumerable.Range(0, 10).Select(i => new ColumnSpec { Name = $"x{i}", Type = ColumnType.Number, Min = -1e6, Max = 1e6 }),
+            new ColumnSpec { Name = "region", Type = ColumnType.Category, Values = ["EU", "US", "APAC", "LATAM"] },
+            new ColumnSpec { Name = "flag", Type = ColumnType.Boolean },
+        ],
+        Label = "flag",
+    };
+
+    private static DataField[] Fields() =>
+    [
+        .. Enumerable.Range(0, 10).Select(i => (DataField)new DataField<double>($"x{i}")),
+        new DataField<string>("region", false),
+        new DataField<bool>("flag"),
+    ];
+
+    private static async Task WriteAsync(string path, int rows)
+    {
+        var rng = new Random(42);
+        string[] regions = ["EU", "US", "APAC", "LATAM"];
+        var fields = Fields();
+        await using var file = File.Create(path);
+        await using var writer = await ParquetWriter.CreateAsync(new ParquetSchema(fields), file, new ParquetOptions { CompressionMethod = CompressionMethod.Snappy });
+        var numbers = new double[GroupRows];
+        var text = new string[GroupRows];
+        var flags = new bool[GroupRows];
+        for (int start = 0; start < rows; start += GroupRows)
+        {
+            int n = Math.Min(GroupRows, rows - start);
+            using var group = writer.CreateRowGroup();
+            for (int c = 0; c < 10; c++)
+            {
+                for (int r = 0; r < n; r++) numbers[r] = (rng.NextDouble() - 0.5) * 2000 * (c + 1);
+                await group.WriteAsync<double>(fields[c], numbers.AsMemory(0, n));
+            }
+            for (int r = 0; r < n; r++) text[r] = regions[rng.Next(4)];
+            await group.WriteAsync(fields[10], new ArraySegment<string>(text, 0, n), null);
+            for (int r = 0; r < n; r++) flags[r] = rng.Next(2) == 0;
+            await group.WriteAsync<bool>(fields[11], flags.AsMemory(0, n));
+        }
+    }
+
+    /// <summary>Reads every value of every column with Parquet.Net into reused buffers and touches each.</summary>
+    private static async Task<long> BareReadAsync(string path)
+    {
+        await using var reader = await ParquetReader.CreateAsync(path);
+        var fields = reader.Schema.GetDataFields();
+        var numbers = new double[GroupRows];
+        var text = new string?[GroupRows];
+        var flags = new bool[GroupRows];
+        long touched = 0;
+        for (int g = 0; g < reader.RowGroupCount; g++)
+        {
+            var group = reader.OpenRowGroupReader(g);
+            int n = (int)group.RowCount;
+            for (int c = 0; c < 10; c++)
+            {
+                await group.ReadAsync<double>(fields[c], numbers.AsMemory(0, n));
+                for (int r = 0; r < n; r++) touched += numbers[r] > 0 ? 1 : 0;
+            }
+            await group.ReadAsync(fields[10], text.AsMemory(0, n));
+            for (int r = 0; r < n; r++) touched += text[r]?.Length ?? 0;
+            await group.ReadAsync<bool>(fields[11], flags.AsMemory(0, n));
+            for (int r = 0; r < n; r++) touched += flags[r] ? 1 : 0;
+        }
+        return touched;
+    }
+}

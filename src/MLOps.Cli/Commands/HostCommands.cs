@@ -40,7 +40,7 @@ internal static class HostCommands
             };
             await using var host = await LocalHost.StartAsync(options, ct);
             Console.WriteLine($"MLOps local host listening on {host.Url} (workflows: {string.Join(", ", host.Workflows.Select(w => $"{w.Model}@{w.Hash[..12]}"))})");
-            Console.WriteLine("Upload a dataset with 'mlops upload <csv> --model <model> --as <you>'; Ctrl+C stops.");
+            Console.WriteLine("Upload a dataset with 'mlops upload <csv|parquet> --model <model> --as <you>'; Ctrl+C stops.");
             try
             {
                 await Task.Delay(Timeout.Infinite, ct);
@@ -57,7 +57,7 @@ internal static class HostCommands
 
     public static Command Upload()
     {
-        var file = new Argument<string>("file") { Description = "CSV to upload" };
+        var file = new Argument<string>("file") { Description = "CSV or Parquet file to upload" };
         var model = new Option<string>("--model") { Description = "Model the dataset is for", Required = true };
         var name = new Option<string?>("--name") { Description = "Blob name under the model (default: the file name)" };
         var user = CommonOptions.As();

@@ -19,9 +19,20 @@ public static partial class DatasetValidator
         ArgumentNullException.ThrowIfNull(content);
         ArgumentNullException.ThrowIfNull(fileName);
         var head = new byte[4];
+        var start = content.CanSeek ? content.Position : -1;
         var read = await content.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken);
+        var format = DatasetFormats.Detect(fileName, head.AsSpan(0, read));
+        if (start >= 0)
+        {
+            // A seekable stream (a local file) is read in place; a forward-only one replays the bytes peeked at.
+            content.Position = start;
+            return format == DatasetFormat.Parquet
+                ? await ValidateParquetAsync(content, fileName, contract, options, cancellationToken)
+                : await ValidateAsync(content, fileName, contract, options, cancellationToken);
+        }
+
         await using var replay = new PrefixedStream(head.AsMemory(0, read), content);
-        return DatasetFormats.Detect(fileName, head.AsSpan(0, read)) == DatasetFormat.Parquet
+        return format == DatasetFormat.Parquet
             ? await ValidateParquetAsync(replay, fileName, contract, options, cancellationToken)
             : await ValidateAsync(replay, fileName, contract, options, cancellationToken);
     }

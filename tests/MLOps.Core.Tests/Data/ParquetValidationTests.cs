@@ -325,6 +325,57 @@ public sealed class ParquetValidationTests
         Assert.True(malformed > 10, $"only {malformed} of 150 corruptions were noticed");
     }
 
+    [Theory]
+    [InlineData(1000, 0, 0, "poison.parquet: row group 1 claims 500 rows; at 130 bytes per row that is beyond the limit of 1000 bytes")]
+    [InlineData(0, 100, 0, "poison.parquet: row group 1, column 'id' claims ")]
+    [InlineData(0, 0, 64, "poison.parquet: the footer claims ")]
+    public async Task Sizes_declared_beyond_the_limits_are_refused_before_reading(long rowGroupBytes, long chunkBytes, int footerBytes, string expected)
+    {
+        var options = new ValidationOptions
+        {
+            MaxParquetRowGroupBytes = rowGroupBytes > 0 ? rowGroupBytes : new ValidationOptions().MaxParquetRowGroupBytes,
+            MaxParquetColumnChunkBytes = chunkBytes > 0 ? chunkBytes : new ValidationOptions().MaxParquetColumnChunkBytes,
+            MaxParquetFooterBytes = footerBytes > 0 ? footerBytes : new ValidationOptions().MaxParquetFooterBytes,
+        };
+
+        var report = await DatasetValidator.ValidateParquetAsync(new MemoryStream(await Valid()), "poison.parquet", Contract, options);
+
+        var issue = Assert.Single(report.Issues, i => i.Rule == "malformed");
+        Assert.StartsWith(expected, issue.Message, StringComparison.Ordinal);
+        Assert.Equal(0, report.Rows);
+    }
+
+    [Fact]
+    public async Task Randomly_corrupted_data_pages_never_throw_and_stay_bounded()
+    {
+        // Flips bytes between the leading magic and the footer: page headers (with their size fields), levels,
+        // compressed values. Each run ends with a report; corruption the reader notices is one 'malformed' issue.
+        var original = await Valid(3000);
+        var footer = BitConverter.ToInt32(original.AsSpan(original.Length - 8, 4));
+        var dataEnd = original.Length - 8 - footer;
+        var rng = new Random(11);
+        var noticed = 0;
+        for (var attempt = 0; attempt < 150; attempt++)
+        {
+            var bytes = (byte[])original.Clone();
+            for (var k = 0; k < 6; k++)
+            {
+                bytes[4 + rng.Next(dataEnd - 4)] = (byte)rng.Next(256);
+            }
+
+            GC.Collect();
+            var before = GC.GetTotalAllocatedBytes(precise: true);
+            var report = await Validate(bytes);
+            var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+            Assert.True(allocated < 64L * 1024 * 1024, $"attempt {attempt}: allocated {allocated / (1024 * 1024)} MB");
+            var malformed = report.Issues.Where(i => i.Rule == "malformed").ToList();
+            Assert.True(malformed.Count <= 1, string.Join("\n", malformed.Select(i => i.Message)));
+            noticed += malformed.Count;
+        }
+
+        Assert.True(noticed > 10, $"only {noticed} of 150 corruptions were noticed");
+    }
+
     [Fact]
     public async Task Memory_follows_the_row_group_not_the_file()
     {

@@ -150,11 +150,11 @@ public static partial class DatasetValidator
                 }
 
                 // The footer knows the row count: size the unique sets once (as the CSV path estimates it), to at most
-                // 4M entries since a footer may lie; real data beyond that grows the sets as it comes.
+                // 1M entries since a footer may lie; real data beyond that grows the sets as it comes.
                 var totalRows = reader.Metadata!.RowGroups.Sum(g => g.NumRows);
                 foreach (var (_, column) in columns)
                 {
-                    column.Seen?.EnsureCapacity((int)Math.Min(totalRows + (totalRows / 8), 1 << 22), 12);
+                    column.Seen?.EnsureCapacity((int)Math.Min(totalRows + (totalRows / 8), 1 << 20), 12);
                 }
 
                 for (var group = 0; group < reader.RowGroupCount; group++)

@@ -22,7 +22,7 @@ public static class DatasetValidator
         ArgumentNullException.ThrowIfNull(csv);
         ArgumentNullException.ThrowIfNull(contract);
         options ??= new ValidationOptions();
-        using var hashing = new HashingReadStream(csv, Math.Max(options.MaxRowBytes, 1024));
+        using var hashing = new HashingReadStream(csv, Math.Max(options.MaxRowBytes, 1024), hashInBackground: true);
         long expectedBytes = 0;
         try
         {
@@ -56,7 +56,7 @@ public static class DatasetValidator
             state.Malformed(state.Rows + 1, $"row {state.Rows + 1} could not be read as CSV ({ex.Message}); reading stopped");
         }
         await hashing.DrainAsync(cancellationToken);
-        return state.Finish(hashing.HashHex(), hashing.BytesRead);
+        return state.Finish(await hashing.HashHexAsync(), hashing.BytesRead);
     }
 
     /// <summary>Per-column state while streaming.</summary>
@@ -65,6 +65,10 @@ public static class DatasetValidator
         public const int DistinctCap = 1000;
 
         public ColumnSpec Spec { get; } = spec;
+        public bool IsNumber { get; } = spec.Type == ColumnType.Number;
+        /// <summary>The contract's bounds, ±∞ when absent.</summary>
+        public double MinBound { get; } = spec.Min ?? double.NegativeInfinity;
+        public double MaxBound { get; } = spec.Max ?? double.PositiveInfinity;
         public int ContractIndex { get; } = contractIndex;
         public bool Present { get; set; }
         public bool IsLabel { get; init; }
@@ -193,11 +197,20 @@ public static class DatasetValidator
                     Malformed(rowNumber, $"row {rowNumber}, column '{column.Spec.Name}': the field is longer than {_options.MaxRowBytes} characters; reading stopped");
                     return false;
                 }
-                // Fast path for the common case: a well-formed finite number (Sep parses with csFastFloat).
-                if (column.Spec.Type == ColumnType.Number && span.Length > 0 && col.TryParse<double>(out var number) && double.IsFinite(number))
+                if (column.IsNumber)
                 {
-                    Numeric(column, rowNumber, span, number);
-                    continue;
+                    // Fast paths for the common case: a plain decimal (FastDouble), then any well-formed finite number
+                    // (Sep parses with csFastFloat); the rest goes through the general checks.
+                    if (FastDouble.TryParse(span, out var number, out var exact))
+                    {
+                        FastNumeric(column, rowNumber, span, number, exact);
+                        continue;
+                    }
+                    if (span.Length > 0 && col.TryParse<double>(out number) && double.IsFinite(number))
+                    {
+                        Numeric(column, rowNumber, span, number);
+                        continue;
+                    }
                 }
                 CheckCell(column, span.Trim(), rowNumber);
             }
@@ -359,6 +372,27 @@ public static class DatasetValidator
             }
         }
 
+        /// <summary>A number from <see cref="FastDouble"/>. An inexact one (17–19 digits, within a few ulps) is used as it
+        /// is for the count and the sum (the mean), and parsed again exactly when it could be a new minimum or maximum or
+        /// lie on the wrong side of a bound, so ranges, minimum and maximum are always those of the exact values.</summary>
+        private void FastNumeric(ColumnState column, long row, ReadOnlySpan<char> text, double value, bool exact)
+        {
+            if (!exact)
+            {
+                var tolerance = Math.Abs(value) * FastDouble.InexactRelativeError;
+                var low = value - tolerance;
+                var high = value + tolerance;
+                if (low > column.Min && high < column.Max && low >= column.MinBound && high <= column.MaxBound && column.Seen is null)
+                {
+                    column.NumericCount++;
+                    column.Sum += value;
+                    return;
+                }
+                value = double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+            }
+            Numeric(column, row, text, value);
+        }
+
         private void Numeric(ColumnState column, long row, ReadOnlySpan<char> text, double value)
         {
             column.NumericCount++;
@@ -371,15 +405,15 @@ public static class DatasetValidator
             {
                 column.Max = value;
             }
-            if (column.Spec.Min is { } min && value < min)
+            if (value < column.MinBound)
             {
                 column.OutOfBounds++;
-                Issue(row, column, "range", text, $"value {Clip(text)} is below the minimum {Fmt(min)}");
+                Issue(row, column, "range", text, $"value {Clip(text)} is below the minimum {Fmt(column.MinBound)}");
             }
-            else if (column.Spec.Max is { } max && value > max)
+            else if (value > column.MaxBound)
             {
                 column.OutOfBounds++;
-                Issue(row, column, "range", text, $"value {Clip(text)} is above the maximum {Fmt(max)}");
+                Issue(row, column, "range", text, $"value {Clip(text)} is above the maximum {Fmt(column.MaxBound)}");
             }
             CheckUnique(column, row, text);
         }

@@ -48,4 +48,8 @@ public sealed record ValidationOptions
     /// <summary>Largest row (and so largest field) read before the file is reported as malformed and reading stops.
     /// Guards against an unterminated quote or a runaway line buffering the whole file.</summary>
     public int MaxRowBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>Checks the cells of Number columns on a second thread while the file is read (on machines with more
+    /// than one core). The report is the same either way; false keeps everything on the reading thread.</summary>
+    public bool CheckNumbersInParallel { get; init; } = true;
 }

@@ -57,6 +57,14 @@ public static partial class DriftStatistics
             small.AsSpan().Sort();
             return small;
         }
+        if (values.Length >= MsdMinLength)
+        {
+            int nonNaN = 0;
+            foreach (double v in values) if (!double.IsNaN(v)) nonNaN++;
+            var sorted = GC.AllocateUninitializedArray<double>(nonNaN);
+            MsdRadixSort(values, nonNaN, sorted);
+            return sorted;
+        }
         int[] counts = ArrayPool<int>.Shared.Rent(RadixBuckets * RadixPasses);
         try
         {
@@ -81,6 +89,12 @@ public static partial class DriftStatistics
             values.Sort();
             return;
         }
+        if (values.Length >= MsdMinLength)
+        {
+            foreach (double v in values) if (double.IsNaN(v)) throw new ArgumentException("values must not contain NaN.", nameof(values));
+            MsdRadixSort(values, values.Length, values);
+            return;
+        }
         int[] counts = ArrayPool<int>.Shared.Rent(RadixBuckets * RadixPasses);
         try
         {
@@ -92,6 +106,109 @@ public static partial class DriftStatistics
         {
             ArrayPool<int>.Shared.Return(counts);
         }
+    }
+
+    /// <summary>From this length on, one most-significant-digit pass on the top 16 key bits (sign, exponent and the
+    /// first 4 mantissa bits) splits the values into buckets that mostly fit in the CPU cache; each bucket is then sorted
+    /// on its low 48 bits (insertion sort when small, LSD radix with 8-bit digits otherwise). Two passes over main
+    /// memory instead of six.</summary>
+    private const int MsdMinLength = 65_536;
+    private const int MsdBuckets = 1 << 16;
+    private const int InsertionSortMax = 48;
+
+    private static void MsdRadixSort(ReadOnlySpan<double> source, int n, Span<double> destination)
+    {
+        int[] starts = ArrayPool<int>.Shared.Rent(MsdBuckets + 1);
+        int[] cursor = ArrayPool<int>.Shared.Rent(MsdBuckets);
+        ulong[] keys = ArrayPool<ulong>.Shared.Rent(n);
+        ulong[]? scratch = null;
+        try
+        {
+            Array.Clear(starts, 0, MsdBuckets + 1);
+            foreach (double v in source)
+            {
+                if (!double.IsNaN(v)) starts[(int)(SortKey(v) >> 48) + 1]++;
+            }
+            int largest = 0;
+            for (int b = 0; b < MsdBuckets; b++)
+            {
+                largest = Math.Max(largest, starts[b + 1]);
+                starts[b + 1] += starts[b];
+            }
+            Array.Copy(starts, cursor, MsdBuckets);
+            ref int c = ref MemoryMarshal.GetArrayDataReference(cursor);
+            foreach (double v in source)
+            {
+                if (double.IsNaN(v)) continue;
+                ulong u = SortKey(v);
+                keys[Unsafe.Add(ref c, (int)(u >> 48))++] = u;
+            }
+            if (largest > InsertionSortMax) scratch = ArrayPool<ulong>.Shared.Rent(largest);
+            for (int b = 0; b < MsdBuckets; b++)
+            {
+                int start = starts[b], length = starts[b + 1] - start;
+                if (length < 2) continue;
+                var bucket = keys.AsSpan(start, length);
+                if (length <= InsertionSortMax) InsertionSort(bucket);
+                else SortLow48(bucket, scratch.AsSpan(0, length));
+            }
+            for (int i = 0; i < n; i++) destination[i] = FromSortKey(keys[i]);
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(starts);
+            ArrayPool<int>.Shared.Return(cursor);
+            ArrayPool<ulong>.Shared.Return(keys);
+            if (scratch is not null) ArrayPool<ulong>.Shared.Return(scratch);
+        }
+    }
+
+    private static void InsertionSort(Span<ulong> keys)
+    {
+        for (int i = 1; i < keys.Length; i++)
+        {
+            ulong x = keys[i];
+            int j = i - 1;
+            while (j >= 0 && keys[j] > x)
+            {
+                keys[j + 1] = keys[j];
+                j--;
+            }
+            keys[j + 1] = x;
+        }
+    }
+
+    /// <summary>LSD radix sort of keys that share their top 16 bits: six 8-bit digits over the low 48 bits, passes whose
+    /// digit is the same for every key skipped.</summary>
+    private static void SortLow48(Span<ulong> keys, Span<ulong> scratch)
+    {
+        const int digits = 6, buckets = 256;
+        Span<int> counts = stackalloc int[digits * buckets];
+        counts.Clear();
+        foreach (ulong u in keys)
+        {
+            for (int d = 0; d < digits; d++) counts[(d * buckets) + (int)((u >> (d * 8)) & 0xFF)]++;
+        }
+        Span<ulong> from = keys, to = scratch;
+        ulong first = keys[0];
+        for (int d = 0; d < digits; d++)
+        {
+            var count = counts.Slice(d * buckets, buckets);
+            if (count[(int)((first >> (d * 8)) & 0xFF)] == keys.Length) continue;
+            int sum = 0;
+            for (int k = 0; k < buckets; k++)
+            {
+                int x = count[k];
+                count[k] = sum;
+                sum += x;
+            }
+            int shift = d * 8;
+            foreach (ulong u in from) to[count[(int)((u >> shift) & 0xFF)]++] = u;
+            var swap = from;
+            from = to;
+            to = swap;
+        }
+        if (from != keys) from.CopyTo(keys);
     }
 
     private const int RadixMinLength = 2048;
@@ -342,57 +459,63 @@ public static partial class DriftStatistics
         if (sorted1.IsEmpty || sorted2.IsEmpty) return (double.NaN, double.NaN);
         int n1 = sorted1.Length, n2 = sorted2.Length;
         long ln1 = n1, ln2 = n2;
+        ref double first1 = ref MemoryMarshal.GetReference(sorted1);
+        ref double first2 = ref MemoryMarshal.GetReference(sorted2);
         int i = 0, j = 0, bestI = 0, bestJ = 0;
-        long best = -1;
+        long best = -1, gap = 0; // gap = i·n2 − j·n1, kept up to date as i and j move
         double sum = 0;
         double prev = Math.Min(sorted1[0], sorted2[0]);
         // Both samples have values left: take the smaller head (both when equal); close a group when the value changes.
         while (i < n1 && j < n2)
         {
-            double a = sorted1[i], b = sorted2[j];
-            double v = a <= b ? a : b;
+            double a = Unsafe.Add(ref first1, i), b = Unsafe.Add(ref first2, j);
+            double v = Math.Min(a, b);
             if (v != prev)
             {
-                long gap = Math.Abs((i * ln2) - (j * ln1));
-                if (gap > best)
+                long size = Math.Abs(gap);
+                if (size > best)
                 {
-                    best = gap;
+                    best = size;
                     bestI = i;
                     bestJ = j;
                 }
-                sum += gap * (v - prev);
+                sum += size * (v - prev);
                 prev = v;
             }
-            i += a == v ? 1 : 0;
-            j += b == v ? 1 : 0;
+            // Branch-free: which head moves is a coin toss for samples of one distribution.
+            bool takeA = a == v, takeB = b == v;
+            int stepA = Unsafe.As<bool, byte>(ref takeA), stepB = Unsafe.As<bool, byte>(ref takeB);
+            i += stepA;
+            j += stepB;
+            gap += (stepA * ln2) - (stepB * ln1);
         }
         // One sample is used up: its CDF is 1 from here on.
         for (; i < n1; i++)
         {
             double v = sorted1[i];
             if (v == prev) continue;
-            long gap = Math.Abs((i * ln2) - (j * ln1));
-            if (gap > best)
+            long size = Math.Abs((i * ln2) - (j * ln1));
+            if (size > best)
             {
-                best = gap;
+                best = size;
                 bestI = i;
                 bestJ = j;
             }
-            sum += gap * (v - prev);
+            sum += size * (v - prev);
             prev = v;
         }
         for (; j < n2; j++)
         {
             double v = sorted2[j];
             if (v == prev) continue;
-            long gap = Math.Abs((i * ln2) - (j * ln1));
-            if (gap > best)
+            long size = Math.Abs((i * ln2) - (j * ln1));
+            if (size > best)
             {
-                best = gap;
+                best = size;
                 bestI = i;
                 bestJ = j;
             }
-            sum += gap * (v - prev);
+            sum += size * (v - prev);
             prev = v;
         }
         // The last group closes with both CDFs at 1 (gap 0).

@@ -11,16 +11,18 @@ public class SortAndMergeTests
         return Enumerable.Range(0, n).Select(_ => draw(rng)).ToArray();
     }
 
-    public static TheoryData<string> Shapes => ["normal", "ties", "signed zeros and NaN", "constant", "one digit", "huge range", "small"];
+    public static TheoryData<string> Shapes => ["normal", "ties", "signed zeros and NaN", "constant", "one digit", "huge range", "small", "medium", "large signed zeros and NaN"];
 
     private static double[] Shape(string shape, int seed) => shape switch
     {
-        "normal" => Sample(50_000, seed, r => Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble())),
-        "ties" => Sample(20_000, seed, r => r.Next(-5, 6) * 0.5),
+        "normal" => Sample(200_000, seed, r => Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble())),
+        "ties" => Sample(100_000, seed, r => r.Next(-5, 6) * 0.5),
         "signed zeros and NaN" => Sample(10_000, seed, r => r.Next(4) switch { 0 => 0.0, 1 => -0.0, 2 => double.NaN, _ => r.NextDouble() - 0.5 }),
         "constant" => Enumerable.Repeat(3.75, 5000).ToArray(),
         "one digit" => Sample(5000, seed, r => BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(1.0) + r.Next(2048))),
-        "huge range" => Sample(30_000, seed, r => (r.NextDouble() - 0.5) * Math.Pow(10, r.Next(-300, 300))),
+        "huge range" => Sample(100_000, seed, r => (r.NextDouble() - 0.5) * Math.Pow(10, r.Next(-300, 300))),
+        "medium" => Sample(20_000, seed, r => r.NextDouble() * 1000),
+        "large signed zeros and NaN" => Sample(80_000, seed, r => r.Next(5) switch { 0 => 0.0, 1 => -0.0, 2 => double.NaN, 3 => -r.NextDouble(), _ => r.NextDouble() * 1e-300 }),
         _ => Sample(100, seed, r => r.NextDouble()),
     };
 

@@ -140,38 +140,50 @@ namespace MLOps.Benchmarks
                 }
 
                 DatasetValidationReport? report = null;
-                void Validate()
+                void Run(ValidationOptions options)
                 {
                     using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-                    report = DatasetValidator.ValidateAsync(stream, "bench.csv", contract).GetAwaiter().GetResult();
+                    report = DatasetValidator.ValidateAsync(stream, "bench.csv", contract, options).GetAwaiter().GetResult();
+                    if (!report.IsValid) throw new InvalidOperationException("benchmark data did not validate: " + report.Summary);
                 }
+                // Default: everything but SHA-256 (a background task) on the reading thread.
+                void Validate() => Run(new ValidationOptions());
+                // Opt-in: Number cells checked on a second thread while Sep reads.
+                void ValidateSecondThread() => Run(new ValidationOptions { CheckNumbersInParallel = true });
 
-                // Interleaved so that both see the same machine load.
+                // Interleaved so that all see the same machine load; the median of five rounds.
                 Bare();
                 Validate();
+                ValidateSecondThread();
                 var bare = new List<double>();
                 var parse = new List<double>();
                 var validate = new List<double>();
-                for (int i = 0; i < 3; i++)
+                var validateSecond = new List<double>();
+                for (int i = 0; i < 5; i++)
                 {
                     bare.Add(Timing.Median(Bare, 0, 1));
                     parse.Add(Timing.Median(BareParse, 0, 1));
                     validate.Add(Timing.Median(Validate, 0, 1));
+                    validateSecond.Add(Timing.Median(ValidateSecondThread, 0, 1));
                 }
-                double tb = bare.Order().ElementAt(1), tp = parse.Order().ElementAt(1), tv = validate.Order().ElementAt(1);
-                if (report is null || !report.IsValid) throw new InvalidOperationException("benchmark data did not validate: " + report?.Summary);
+                double tb = bare.Order().ElementAt(2), tp = parse.Order().ElementAt(2), tv = validate.Order().ElementAt(2), t1 = validateSecond.Order().ElementAt(2);
+                // Ratios per round (each round's runs are next to each other in time), then their median.
+                double ratio = bare.Zip(validate, (b, v) => b / v).Order().ElementAt(2);
+                double ratioSecond = bare.Zip(validateSecond, (b, v) => b / v).Order().ElementAt(2);
 
                 GC.Collect();
                 long before = GC.GetTotalAllocatedBytes(precise: true);
                 long growth = Machine.PeakWorkingSetGrowth(Validate);
                 long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
 
-                Machine.Out($"validation: file {mb:0} MB, {report.Rows} rows; bare {Timing.S(tb)}, bare+parse {Timing.S(tp)}, validator {Timing.S(tv)}");
+                Machine.Out($"validation: file {mb:0} MB, {report!.Rows} rows; bare {Timing.S(tb)}, bare+parse {Timing.S(tp)}, validator {Timing.S(tv)}, validator with numbers on a second thread {Timing.S(t1)}; load {Machine.LoadAverage()}");
                 results.Add(new("CSV file (1M rows × 12 columns)", $"{Timing.F(mb, "0")} MB", "", null));
                 results.Add(new("bare Sep read of every cell", $"{Timing.F(mb / tb)} MB/s", "", null));
                 results.Add(new("bare Sep read + parse 10 numeric columns", $"{Timing.F(mb / tp)} MB/s", "", null));
                 results.Add(new("DatasetValidator (hash, types, bounds, categories)", $"{Timing.F(mb / tv)} MB/s", "", null));
-                results.Add(new("validator speed / bare read (spans only)", Timing.F(tb / tv, "0.00"), "≥ 0.5", tb / tv >= 0.5));
+                results.Add(new("  same, numbers checked on a second thread", $"{Timing.F(mb / t1)} MB/s", "", null));
+                results.Add(new("validator speed / bare read (spans only)", Timing.F(ratio, "0.00"), "≥ 0.5", ratio >= 0.5));
+                results.Add(new("  same, numbers checked on a second thread", Timing.F(ratioSecond, "0.00"), "(≥ 0.5)", null));
                 results.Add(new("validator speed / bare read + number parsing", Timing.F(tp / tv, "0.00"), "≥ 0.5", tp / tv >= 0.5));
                 results.Add(new("validator allocation per 1M-row run", $"{Timing.F(allocated / (1024.0 * 1024.0))} MB", "≤ 64 MB (flat)", allocated <= 64L * 1024 * 1024));
                 results.Add(new("validator peak working-set growth", $"{Timing.F(growth / (1024.0 * 1024.0))} MB", "≤ 100 MB (flat)", growth <= 100L * 1024 * 1024));
@@ -272,6 +284,9 @@ namespace MLOps.Benchmarks
             int chunks = workers * 2;
             DriftReport? report = null;
             var phases = new double[3];
+            using var process = Process.GetCurrentProcess();
+            process.Refresh();
+            var cpuBefore = process.TotalProcessorTime;
             double t = Timing.Median(() =>
             {
                 var clock = Stopwatch.StartNew();
@@ -288,8 +303,12 @@ namespace MLOps.Benchmarks
                 phases[2] = clock.Elapsed.TotalSeconds - phases[0] - phases[1];
             }, 0, 1);
             Machine.Out(
-                $"audit: {rows:N0} rows × {numeric + categorical} features, {textBytes / (1024 * 1024)} MB of CSV text, {chunks} chunks on {workers} threads: profile {Timing.S(phases[0])}, merge {Timing.S(phases[1])}, compare {Timing.S(phases[2])}; generator alone ≈ {Timing.S(generate)}; {report!.Summary}");
+                $"audit: {rows:N0} rows × {numeric + categorical} features, {textBytes / (1024 * 1024)} MB of CSV text, {chunks} chunks on {workers} threads: profile {Timing.S(phases[0])}, merge {Timing.S(phases[1])}, compare {Timing.S(phases[2])}; generator alone ≈ {Timing.S(generate)}; load {Machine.LoadAverage()}; {report!.Summary}");
+            process.Refresh();
+            double cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
             results.Add(new("audit 10M rows × 50 features (profile+merge+compare)", Timing.S(t), "< 60 s", t < 60));
+            // What the run would take with both cores to itself: its CPU time over the cores (load-insensitive).
+            results.Add(new($"  same, CPU time / {workers} cores (load-insensitive)", Timing.S(cpu / workers), "< 60 s", cpu / workers < 60));
             results.Add(new("  of which compare (50 features)", Timing.S(phases[2]), "", null));
         }
 

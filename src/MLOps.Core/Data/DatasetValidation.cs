@@ -60,4 +60,9 @@ public sealed record ValidationOptions
     /// <summary>Largest decoded row group (rows × bytes per value of the checked columns) held in memory at once.
     /// Parquet is read one row group at a time, so this bounds the validator's memory whatever the file's size.</summary>
     public long MaxParquetRowGroupBytes { get; init; } = 1024L * 1024 * 1024;
+
+    /// <summary>Checks the cells of Number columns on a second thread while the file is read (on machines with more
+    /// than one core). The report is the same either way. Off by default: it only pays when a core is free (on a
+    /// loaded machine the hand-offs cost more than they save, as the benchmark shows).</summary>
+    public bool CheckNumbersInParallel { get; init; }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Threading.Channels;
 using MLOps.Core.Workflows;
 using nietras.SeparatedValues;
 
@@ -22,7 +23,7 @@ public static partial class DatasetValidator
         ArgumentNullException.ThrowIfNull(csv);
         ArgumentNullException.ThrowIfNull(contract);
         options ??= new ValidationOptions();
-        using var hashing = new HashingReadStream(csv, Math.Max(options.MaxRowBytes, 1024));
+        using var hashing = new HashingReadStream(csv, Math.Max(options.MaxRowBytes, 1024), hashInBackground: true);
         long expectedBytes = 0;
         try
         {
@@ -34,29 +35,41 @@ public static partial class DatasetValidator
         var state = new ValidationRun(fileName, contract, options, expectedBytes);
         try
         {
-            using var text = new StreamReader(hashing, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: true);
-            using var reader = await Sep.New(',')
-                .Reader(o => o with { HasHeader = false, DisableColCountCheck = true, Unescape = true, CultureInfo = CultureInfo.InvariantCulture })
-                .FromAsync(text, cancellationToken);
-            while (await reader.MoveNextAsync(cancellationToken))
+            try
             {
-                if (!state.Accept(reader.Current))
+                using var text = new StreamReader(hashing, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: true);
+                using var reader = await Sep.New(',')
+                    .Reader(o => o with { HasHeader = false, DisableColCountCheck = true, Unescape = true, CultureInfo = CultureInfo.InvariantCulture })
+                    .FromAsync(text, cancellationToken);
+                while (await reader.MoveNextAsync(cancellationToken))
                 {
-                    break;
+                    if (!state.Accept(reader.Current))
+                    {
+                        break;
+                    }
+                    hashing.MarkRow();
+                    if (state.NumberBatchFull)
+                    {
+                        await state.SendNumberBatchAsync(cancellationToken);
+                    }
                 }
-                hashing.MarkRow();
             }
+            catch (RowTooLongException)
+            {
+                state.Malformed(state.Rows + 1, $"row {state.Rows + 1} (or a field in it) is longer than {options.MaxRowBytes} bytes, perhaps an unterminated quote; reading stopped");
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                state.Malformed(state.Rows + 1, $"row {state.Rows + 1} could not be read as CSV ({ex.Message}); reading stopped");
+            }
+            await state.CompleteNumbersAsync(cancellationToken);
         }
-        catch (RowTooLongException)
+        finally
         {
-            state.Malformed(state.Rows + 1, $"row {state.Rows + 1} (or a field in it) is longer than {options.MaxRowBytes} bytes, perhaps an unterminated quote; reading stopped");
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            state.Malformed(state.Rows + 1, $"row {state.Rows + 1} could not be read as CSV ({ex.Message}); reading stopped");
+            state.StopNumbers();
         }
         await hashing.DrainAsync(cancellationToken);
-        return state.Finish(hashing.HashHex(), hashing.BytesRead);
+        return state.Finish(await hashing.HashHexAsync(), hashing.BytesRead);
     }
 
     /// <summary>Per-column state while streaming.</summary>
@@ -65,6 +78,12 @@ public static partial class DatasetValidator
         public const int DistinctCap = 1000;
 
         public ColumnSpec Spec { get; } = spec;
+        public bool IsNumber { get; } = spec.Type == ColumnType.Number;
+        /// <summary>Index of the column in the header (orders the issues of one row).</summary>
+        public int Position { get; set; } = -1;
+        /// <summary>The contract's bounds, ±∞ when absent.</summary>
+        public double MinBound { get; } = spec.Min ?? double.NegativeInfinity;
+        public double MaxBound { get; } = spec.Max ?? double.PositiveInfinity;
         public int ContractIndex { get; } = contractIndex;
         public bool Present { get; set; }
         public bool IsLabel { get; init; }
@@ -121,7 +140,11 @@ public static partial class DatasetValidator
         private readonly string _file;
         private readonly DataContract _contract;
         private readonly ValidationOptions _options;
-        private readonly List<ValidationIssue> _issues = [];
+        private readonly List<((long Row, int Position, long Sequence) Key, ValidationIssue Issue)> _kept = [];
+        private readonly Lock _issueLock = new();
+        private int _largestKept;
+        private bool _finishing;
+        private NumberPipeline? _numbers;
         private readonly Dictionary<string, long> _ruleCounts = new(StringComparer.Ordinal);
         private readonly ColumnState[] _columns;
         private ColumnState?[] _byPosition = [];
@@ -179,30 +202,79 @@ public static partial class DatasetValidator
                 Malformed(rowNumber, $"row {rowNumber} (line {row.LineNumberFrom}) {what}; the header has {_header.Count}");
                 return true;
             }
+            var pipelined = _numbers is not null;
+            if (pipelined && row.Span.Length > _options.MaxRowBytes)
+            {
+                // A field may be too long: find it before any cell of the row is queued.
+                for (var i = 0; i < _byPosition.Length; i++)
+                {
+                    if (_byPosition[i] is { } column && row[i].Span.Length > _options.MaxRowBytes)
+                    {
+                        Malformed(rowNumber, $"row {rowNumber}, column '{column.Spec.Name}': the field is longer than {_options.MaxRowBytes} characters; reading stopped");
+                        return false;
+                    }
+                }
+            }
+            if (pipelined)
+            {
+                _numbers!.Add(row, rowNumber);
+            }
             for (var i = 0; i < _byPosition.Length; i++)
             {
                 var column = _byPosition[i];
-                if (column is null)
+                if (column is null || (pipelined && column.IsNumber))
                 {
                     continue;
                 }
-                var col = row[i];
-                var span = col.Span;
+                var span = row[i].Span;
                 if (span.Length > _options.MaxRowBytes)
                 {
                     Malformed(rowNumber, $"row {rowNumber}, column '{column.Spec.Name}': the field is longer than {_options.MaxRowBytes} characters; reading stopped");
                     return false;
                 }
-                // Fast path for the common case: a well-formed finite number (Sep parses with csFastFloat).
-                if (column.Spec.Type == ColumnType.Number && span.Length > 0 && col.TryParse<double>(out var number) && double.IsFinite(number))
+                if (column.IsNumber)
                 {
-                    Numeric(column, rowNumber, span, number);
+                    NumberCell(column, span, rowNumber);
                     continue;
                 }
                 CheckCell(column, span.Trim(), rowNumber);
             }
             return true;
         }
+
+        /// <summary>A cell of a Number column. Fast paths for the common case: a plain decimal (<see cref="FastDouble"/>),
+        /// then any well-formed finite number; the rest goes through the general checks.</summary>
+        public void NumberCell(ColumnState column, ReadOnlySpan<char> span, long rowNumber)
+        {
+            if (FastDouble.TryParse(span, out var number, out var exact))
+            {
+                FastNumeric(column, rowNumber, span, number, exact);
+                return;
+            }
+            if (span.Length > 0 && double.TryParse(span, NumberStyles.Float, CultureInfo.InvariantCulture, out number) && double.IsFinite(number))
+            {
+                Numeric(column, rowNumber, span, number);
+                return;
+            }
+            CheckCell(column, span.Trim(), rowNumber);
+        }
+
+        /// <summary>True when the queued Number cells should go to the checking thread.</summary>
+        public bool NumberBatchFull => _numbers is { Full: true };
+
+        public ValueTask SendNumberBatchAsync(CancellationToken cancellationToken) => _numbers!.SendAsync(cancellationToken);
+
+        /// <summary>Sends the last Number cells and waits until every queued cell is checked.</summary>
+        public async Task CompleteNumbersAsync(CancellationToken cancellationToken)
+        {
+            if (_numbers is not null)
+            {
+                await _numbers.CompleteAsync(cancellationToken);
+            }
+        }
+
+        /// <summary>Lets the checking thread end (after an error or a cancellation); checks nothing more.</summary>
+        public void StopNumbers() => _numbers?.Stop();
 
         /// <summary>Estimates the row count from the stream length and the first row, and sizes the unique sets.</summary>
         private void PresizeUniqueSets(SepReader.Row first)
@@ -242,6 +314,11 @@ public static partial class DatasetValidator
             }
 
             MapHeader(names);
+            var numberColumns = _byPosition.OfType<ColumnState>().Where(c => c.IsNumber).ToArray();
+            if (_options.CheckNumbersInParallel && numberColumns.Length > 0 && Environment.ProcessorCount > 1)
+            {
+                _numbers = new NumberPipeline(this, numberColumns);
+            }
             return true;
         }
 
@@ -264,6 +341,7 @@ public static partial class DatasetValidator
                 if (byName.TryGetValue(name, out var column))
                 {
                     column.Present = true;
+                    column.Position = i;
                     _byPosition[i] = column;
                 }
                 else if (!_contract.AllowExtraColumns)
@@ -366,6 +444,27 @@ public static partial class DatasetValidator
             }
         }
 
+        /// <summary>A number from <see cref="FastDouble"/>. An inexact one (17–19 digits, within a few ulps) is used as it
+        /// is for the count and the sum (the mean), and parsed again exactly when it could be a new minimum or maximum or
+        /// lie on the wrong side of a bound, so ranges, minimum and maximum are always those of the exact values.</summary>
+        private void FastNumeric(ColumnState column, long row, ReadOnlySpan<char> text, double value, bool exact)
+        {
+            if (!exact)
+            {
+                var tolerance = Math.Abs(value) * FastDouble.InexactRelativeError;
+                var low = value - tolerance;
+                var high = value + tolerance;
+                if (low > column.Min && high < column.Max && low >= column.MinBound && high <= column.MaxBound && column.Seen is null)
+                {
+                    column.NumericCount++;
+                    column.Sum += value;
+                    return;
+                }
+                value = double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+            }
+            Numeric(column, row, text, value);
+        }
+
         private void Numeric(ColumnState column, long row, ReadOnlySpan<char> text, double value)
         {
             column.NumericCount++;
@@ -378,15 +477,15 @@ public static partial class DatasetValidator
             {
                 column.Max = value;
             }
-            if (column.Spec.Min is { } min && value < min)
+            if (value < column.MinBound)
             {
                 column.OutOfBounds++;
-                Issue(row, column, "range", text, $"value {Clip(text)} is below the minimum {Fmt(min)}");
+                Issue(row, column, "range", text, $"value {Clip(text)} is below the minimum {Fmt(column.MinBound)}");
             }
-            else if (column.Spec.Max is { } max && value > max)
+            else if (value > column.MaxBound)
             {
                 column.OutOfBounds++;
-                Issue(row, column, "range", text, $"value {Clip(text)} is above the maximum {Fmt(max)}");
+                Issue(row, column, "range", text, $"value {Clip(text)} is above the maximum {Fmt(column.MaxBound)}");
             }
             CheckUnique(column, row, text);
         }
@@ -422,19 +521,26 @@ public static partial class DatasetValidator
         private void Issue(long row, ColumnState column, string rule, ReadOnlySpan<char> value, string message)
         {
             // Count always; build strings only for issues that are kept.
-            CountRule(rule);
-            if (_issues.Count < _options.MaxIssues)
+            lock (_issueLock)
             {
-                _issues.Add(new ValidationIssue(row, column.Spec.Name, rule, Clip(value), $"{_file} row {row}, column '{column.Spec.Name}': {message}"));
+                CountRule(rule);
+                if (WouldKeep(row, column.Position))
+                {
+                    Keep(row, column.Position, new ValidationIssue(row, column.Spec.Name, rule, Clip(value), $"{_file} row {row}, column '{column.Spec.Name}': {message}"));
+                }
             }
         }
 
         private void Issue(long row, string? column, string rule, string? value, string message)
         {
-            CountRule(rule);
-            if (_issues.Count < _options.MaxIssues)
+            lock (_issueLock)
             {
-                _issues.Add(new ValidationIssue(row, column, rule, value, message));
+                CountRule(rule);
+                var position = rule == "malformed" ? int.MaxValue : -1;
+                if (WouldKeep(row, position))
+                {
+                    Keep(row, position, new ValidationIssue(row, column, rule, value, message));
+                }
             }
         }
 
@@ -444,10 +550,43 @@ public static partial class DatasetValidator
             _ruleCounts[rule] = _ruleCounts.GetValueOrDefault(rule) + 1;
         }
 
+        /// <summary>Issues are kept by (row, column position, arrival): the first <see cref="ValidationOptions.MaxIssues"/>
+        /// in file order, even when Number columns are checked on another thread. Issues found at the end (row
+        /// counts, null rates) come after every row, as they are reported after them.</summary>
+        private (long Row, int Position, long Sequence) SortKey(long row, int position) =>
+            (_finishing ? long.MaxValue : row, position, _issueCount);
+
+        private bool WouldKeep(long row, int position) =>
+            _kept.Count < _options.MaxIssues || (_kept.Count > 0 && SortKey(row, position).CompareTo(_kept[_largestKept].Key) < 0);
+
+        private void Keep(long row, int position, ValidationIssue issue)
+        {
+            var entry = (SortKey(row, position), issue);
+            if (_kept.Count < _options.MaxIssues)
+            {
+                _kept.Add(entry);
+                if (_kept.Count == 1 || entry.Item1.CompareTo(_kept[_largestKept].Key) > 0)
+                {
+                    _largestKept = _kept.Count - 1;
+                }
+                return;
+            }
+            _kept[_largestKept] = entry;
+            _largestKept = 0;
+            for (var i = 1; i < _kept.Count; i++)
+            {
+                if (_kept[i].Key.CompareTo(_kept[_largestKept].Key) > 0)
+                {
+                    _largestKept = i;
+                }
+            }
+        }
+
         public void Malformed(long row, string message) => Issue(row, null, "malformed", null, $"{_file}: {message}");
 
         public DatasetValidationReport Finish(string sha256, long bytes)
         {
+            _finishing = true;
             if (bytes == 0 || (!_sawHeader && _issueCount == 0))
             {
                 Malformed(0, "the file is empty; expected a header and data rows");
@@ -505,13 +644,170 @@ public static partial class DatasetValidator
                 Bytes = bytes,
                 Header = _header,
                 Columns = summaries,
-                Issues = _issues,
+                Issues = _kept.OrderBy(k => k.Key).Select(k => k.Issue).ToList(),
                 IssueCount = _issueCount,
                 Summary = summary,
             };
         }
 
         private double Rate(long count) => Rows == 0 ? 0 : (double)count / Rows;
+    }
+
+    /// <summary>
+    /// Checks the cells of Number columns on a second thread while the reader goes on (parsing numbers is most of
+    /// the work of validating a numeric CSV). The reader copies those cells into a batch (text and row numbers); the
+    /// checker parses and checks them with the same code and owns those columns' state. Four batches circulate, so
+    /// memory stays flat; issues are ordered by row and column whichever thread finds them.
+    /// </summary>
+    private sealed class NumberPipeline
+    {
+        private const int RowsPerBatch = 2048;
+        private const int Batches = 4;
+
+        private readonly ValidationRun _run;
+        private readonly ColumnState[] _columns;
+        private readonly Channel<NumberBatch> _full = Channel.CreateBounded<NumberBatch>(new BoundedChannelOptions(Batches)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        private readonly Channel<NumberBatch> _free = Channel.CreateUnbounded<NumberBatch>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        private readonly Task _checker;
+        private NumberBatch _current;
+        private int _created = 1;
+        private volatile bool _stopped;
+
+        public NumberPipeline(ValidationRun run, ColumnState[] columns)
+        {
+            _run = run;
+            _columns = columns;
+            _current = new NumberBatch(columns.Length);
+            _checker = Task.Run(CheckAsync);
+        }
+
+        public bool Full => _current.Rows == RowsPerBatch;
+
+        /// <summary>Copies the row's Number cells into the current batch.</summary>
+        public void Add(SepReader.Row row, long rowNumber)
+        {
+            var batch = _current;
+            var cell = batch.Rows * _columns.Length;
+            batch.RowNumbers[batch.Rows] = rowNumber;
+            for (var j = 0; j < _columns.Length; j++)
+            {
+                batch.Append(cell + j, row[_columns[j].Position].Span);
+            }
+            batch.Rows++;
+        }
+
+        public async ValueTask SendAsync(CancellationToken cancellationToken)
+        {
+            await _full.Writer.WriteAsync(_current, cancellationToken);
+            if (_free.Reader.TryRead(out var next))
+            {
+                _current = next;
+            }
+            else if (_created < Batches)
+            {
+                _current = new NumberBatch(_columns.Length);
+                _created++;
+            }
+            else
+            {
+                _current = await _free.Reader.ReadAsync(cancellationToken);
+            }
+        }
+
+        public async Task CompleteAsync(CancellationToken cancellationToken)
+        {
+            if (_current.Rows > 0)
+            {
+                await _full.Writer.WriteAsync(_current, cancellationToken);
+                _current = new NumberBatch(0);
+            }
+            _full.Writer.TryComplete();
+            await _checker;
+        }
+
+        public void Stop()
+        {
+            _stopped = true;
+            _full.Writer.TryComplete();
+        }
+
+        private async Task CheckAsync()
+        {
+            try
+            {
+                await foreach (var batch in _full.Reader.ReadAllAsync())
+                {
+                    if (!_stopped)
+                    {
+                        Check(batch);
+                    }
+                    batch.Clear();
+                    _free.Writer.TryWrite(batch);
+                }
+            }
+            catch (Exception ex)
+            {
+                // Never leave the reader waiting for a batch that will not come back.
+                _full.Writer.TryComplete(ex);
+                _free.Writer.TryComplete(ex);
+                throw;
+            }
+        }
+
+        private void Check(NumberBatch batch)
+        {
+            var columns = _columns;
+            var cell = 0;
+            for (var r = 0; r < batch.Rows; r++)
+            {
+                var rowNumber = batch.RowNumbers[r];
+                for (var j = 0; j < columns.Length; j++, cell++)
+                {
+                    _run.NumberCell(columns[j], batch.Cell(cell), rowNumber);
+                }
+            }
+        }
+    }
+
+    /// <summary>The Number cells of up to <see cref="NumberPipeline"/>'s batch size rows: their text back to back.</summary>
+    private sealed class NumberBatch(int cellsPerRow)
+    {
+        private const int RowsPerBatch = 2048;
+
+        private char[] _text = new char[Math.Max(RowsPerBatch * cellsPerRow * 20, 16)];
+        private readonly int[] _ends = new int[RowsPerBatch * cellsPerRow];
+        private int _length;
+
+        public long[] RowNumbers { get; } = new long[RowsPerBatch];
+        public int Rows { get; set; }
+
+        public void Append(int cell, ReadOnlySpan<char> value)
+        {
+            if (_length + value.Length > _text.Length)
+            {
+                Array.Resize(ref _text, Math.Max(_text.Length * 2, _length + value.Length));
+            }
+            value.CopyTo(_text.AsSpan(_length));
+            _length += value.Length;
+            _ends[cell] = _length;
+        }
+
+        public ReadOnlySpan<char> Cell(int cell)
+        {
+            var start = cell == 0 ? 0 : _ends[cell - 1];
+            return _text.AsSpan(start, _ends[cell] - start);
+        }
+
+        public void Clear()
+        {
+            Rows = 0;
+            _length = 0;
+        }
     }
 
     /// <summary>Invariant integer parse (optional sign, ASCII digits) without the general parser's overhead.</summary>

@@ -189,11 +189,12 @@ public static class DriftAnalyzer
             if (r.Length > 0 && c.Length > 0)
             {
                 Put(metrics, "psi", DriftStatistics.PsiSorted(r, c));
-                var ks = DriftStatistics.KolmogorovSmirnovSorted(r, c);
-                Put(metrics, "ks", ks.Statistic);
-                Put(metrics, "ks_p_value", ks.PValue);
-                Put(metrics, "wasserstein", DriftStatistics.WassersteinSorted(r, c));
-                Put(metrics, "wasserstein_norm", DriftStatistics.NormalizedWassersteinSorted(r, c));
+                // One merge of the sorted samples gives KS and Wasserstein-1 together.
+                var (ks, wasserstein) = DriftStatistics.EmpiricalDistanceSorted(r, c);
+                Put(metrics, "ks", ks);
+                Put(metrics, "ks_p_value", DriftStatistics.KolmogorovSmirnovPValue(ks, r.Length, c.Length));
+                Put(metrics, "wasserstein", wasserstein);
+                Put(metrics, "wasserstein_norm", wasserstein / Math.Max(DriftStatistics.PopulationStandardDeviation(r), DriftStatistics.MinNormalizationStd));
                 Put(metrics, "jensen_shannon", DriftStatistics.JensenShannonBinnedSorted(r, c));
             }
             if (distinct <= AutoMaxDistinctForCategorical)

@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace MLOps.Core.Drift;
 
@@ -40,72 +42,311 @@ public static partial class DriftStatistics
 
     // ---------------------------------------------------------------- sorting
 
-    /// <summary>An ascending copy without NaN values.</summary>
+    /// <summary>An ascending copy without NaN values (LSD radix sort above 2,048 values, see <see cref="SortInPlace"/>).
+    /// The first pass reads <paramref name="values"/> directly and the last writes the result, so the values are
+    /// read once for the digit counts and moved once per live digit.</summary>
     public static double[] SortedCopy(ReadOnlySpan<double> values)
     {
-        int count = 0;
-        foreach (double v in values) if (!double.IsNaN(v)) count++;
-        var copy = new double[count];
-        int i = 0;
-        foreach (double v in values) if (!double.IsNaN(v)) copy[i++] = v;
-        SortInPlace(copy);
-        return copy;
+        if (values.Length < RadixMinLength)
+        {
+            int count = 0;
+            foreach (double v in values) if (!double.IsNaN(v)) count++;
+            var small = new double[count];
+            int k = 0;
+            foreach (double v in values) if (!double.IsNaN(v)) small[k++] = v;
+            small.AsSpan().Sort();
+            return small;
+        }
+        if (values.Length >= MsdMinLength)
+        {
+            int nonNaN = 0;
+            foreach (double v in values) if (!double.IsNaN(v)) nonNaN++;
+            var sorted = GC.AllocateUninitializedArray<double>(nonNaN);
+            MsdRadixSort(values, nonNaN, sorted);
+            return sorted;
+        }
+        int[] counts = ArrayPool<int>.Shared.Rent(RadixBuckets * RadixPasses);
+        try
+        {
+            int n = CountDigits(values, counts);
+            var result = GC.AllocateUninitializedArray<double>(n);
+            RadixScatter(values, n, counts, result);
+            return result;
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(counts);
+        }
     }
 
-    /// <summary>Sorts NaN-free values ascending: LSD radix sort (6 passes of 11 bits, passes whose digit is
-    /// constant skipped) above 2,048 values, introsort below.</summary>
+    /// <summary>Sorts NaN-free values ascending: LSD radix sort on the order-preserving 64-bit image of each double
+    /// (6 passes of 11 bits, passes whose digit is the same for every value skipped) above 2,048 values, introsort below.
+    /// −0.0 sorts before +0.0 (they compare equal, so every statistic is unaffected).</summary>
     public static void SortInPlace(Span<double> values)
     {
-        if (values.Length < 2048)
+        if (values.Length < RadixMinLength)
         {
             values.Sort();
             return;
         }
-        int n = values.Length;
-        const int bits = 11, buckets = 1 << bits, passes = 6;
-        ulong[] a = ArrayPool<ulong>.Shared.Rent(n), b = ArrayPool<ulong>.Shared.Rent(n);
-        int[] counts = ArrayPool<int>.Shared.Rent(buckets * passes);
+        if (values.Length >= MsdMinLength)
+        {
+            foreach (double v in values) if (double.IsNaN(v)) throw new ArgumentException("values must not contain NaN.", nameof(values));
+            MsdRadixSort(values, values.Length, values);
+            return;
+        }
+        int[] counts = ArrayPool<int>.Shared.Rent(RadixBuckets * RadixPasses);
         try
         {
-            Array.Clear(counts, 0, buckets * passes);
-            for (int i = 0; i < n; i++)
+            int n = CountDigits(values, counts);
+            if (n != values.Length) throw new ArgumentException("values must not contain NaN.", nameof(values));
+            RadixScatter(values, n, counts, values);
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(counts);
+        }
+    }
+
+    /// <summary>From this length on, one most-significant-digit pass on the top 16 key bits (sign, exponent and the
+    /// first 4 mantissa bits) splits the values into buckets that mostly fit in the CPU cache; each bucket is then sorted
+    /// on its low 48 bits (insertion sort when small, LSD radix with 8-bit digits otherwise). Two passes over main
+    /// memory instead of six.</summary>
+    private const int MsdMinLength = 65_536;
+    private const int MsdBuckets = 1 << 16;
+    private const int InsertionSortMax = 48;
+
+    private static void MsdRadixSort(ReadOnlySpan<double> source, int n, Span<double> destination)
+    {
+        int[] starts = ArrayPool<int>.Shared.Rent(MsdBuckets + 1);
+        int[] cursor = ArrayPool<int>.Shared.Rent(MsdBuckets);
+        ulong[] keys = ArrayPool<ulong>.Shared.Rent(n);
+        ulong[]? scratch = null;
+        try
+        {
+            Array.Clear(starts, 0, MsdBuckets + 1);
+            foreach (double v in source)
             {
-                ulong u = (ulong)BitConverter.DoubleToInt64Bits(values[i]);
-                // Order-preserving map: negative → flip all bits, positive → flip the sign bit.
-                u ^= (ulong)((long)u >> 63) | 0x8000_0000_0000_0000UL;
-                a[i] = u;
-                for (int p = 0; p < passes; p++) counts[p * buckets + (int)((u >> (p * bits)) & (buckets - 1))]++;
+                if (!double.IsNaN(v)) starts[(int)(SortKey(v) >> 48) + 1]++;
             }
-            for (int p = 0; p < passes; p++)
+            int largest = 0;
+            for (int b = 0; b < MsdBuckets; b++)
             {
-                int off = p * buckets, shift = p * bits;
-                if (counts[off + (int)((a[0] >> shift) & (buckets - 1))] == n) continue; // one digit value: skip
-                int sum = 0;
-                for (int d = 0; d < buckets; d++)
-                {
-                    int c = counts[off + d];
-                    counts[off + d] = sum;
-                    sum += c;
-                }
-                for (int i = 0; i < n; i++)
-                {
-                    ulong u = a[i];
-                    b[counts[off + (int)((u >> shift) & (buckets - 1))]++] = u;
-                }
-                (a, b) = (b, a);
+                largest = Math.Max(largest, starts[b + 1]);
+                starts[b + 1] += starts[b];
             }
-            for (int i = 0; i < n; i++)
+            Array.Copy(starts, cursor, MsdBuckets);
+            ref int c = ref MemoryMarshal.GetArrayDataReference(cursor);
+            foreach (double v in source)
             {
-                ulong u = a[i];
-                u ^= (u & 0x8000_0000_0000_0000UL) != 0 ? 0x8000_0000_0000_0000UL : ulong.MaxValue;
-                values[i] = BitConverter.Int64BitsToDouble((long)u);
+                if (double.IsNaN(v)) continue;
+                ulong u = SortKey(v);
+                keys[Unsafe.Add(ref c, (int)(u >> 48))++] = u;
+            }
+            if (largest > InsertionSortMax) scratch = ArrayPool<ulong>.Shared.Rent(largest);
+            for (int b = 0; b < MsdBuckets; b++)
+            {
+                int start = starts[b], length = starts[b + 1] - start;
+                if (length < 2) continue;
+                var bucket = keys.AsSpan(start, length);
+                if (length <= InsertionSortMax) InsertionSort(bucket);
+                else SortLow48(bucket, scratch.AsSpan(0, length));
+            }
+            for (int i = 0; i < n; i++) destination[i] = FromSortKey(keys[i]);
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(starts);
+            ArrayPool<int>.Shared.Return(cursor);
+            ArrayPool<ulong>.Shared.Return(keys);
+            if (scratch is not null) ArrayPool<ulong>.Shared.Return(scratch);
+        }
+    }
+
+    private static void InsertionSort(Span<ulong> keys)
+    {
+        for (int i = 1; i < keys.Length; i++)
+        {
+            ulong x = keys[i];
+            int j = i - 1;
+            while (j >= 0 && keys[j] > x)
+            {
+                keys[j + 1] = keys[j];
+                j--;
+            }
+            keys[j + 1] = x;
+        }
+    }
+
+    /// <summary>LSD radix sort of keys that share their top 16 bits: six 8-bit digits over the low 48 bits, passes whose
+    /// digit is the same for every key skipped.</summary>
+    private static void SortLow48(Span<ulong> keys, Span<ulong> scratch)
+    {
+        const int digits = 6, buckets = 256;
+        Span<int> counts = stackalloc int[digits * buckets];
+        counts.Clear();
+        foreach (ulong u in keys)
+        {
+            for (int d = 0; d < digits; d++) counts[(d * buckets) + (int)((u >> (d * 8)) & 0xFF)]++;
+        }
+        Span<ulong> from = keys, to = scratch;
+        ulong first = keys[0];
+        for (int d = 0; d < digits; d++)
+        {
+            var count = counts.Slice(d * buckets, buckets);
+            if (count[(int)((first >> (d * 8)) & 0xFF)] == keys.Length) continue;
+            int sum = 0;
+            for (int k = 0; k < buckets; k++)
+            {
+                int x = count[k];
+                count[k] = sum;
+                sum += x;
+            }
+            int shift = d * 8;
+            foreach (ulong u in from) to[count[(int)((u >> shift) & 0xFF)]++] = u;
+            var swap = from;
+            from = to;
+            to = swap;
+        }
+        if (from != keys) from.CopyTo(keys);
+    }
+
+    private const int RadixMinLength = 2048;
+    private const int RadixBits = 11;
+    private const int RadixBuckets = 1 << RadixBits;
+    private const int RadixPasses = 6;
+    private const ulong RadixMask = RadixBuckets - 1;
+
+    /// <summary>Order-preserving map of a (non-NaN) double to an unsigned key: negative → all bits flipped,
+    /// positive → sign bit flipped.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong SortKey(double value)
+    {
+        ulong u = (ulong)BitConverter.DoubleToInt64Bits(value);
+        return u ^ ((ulong)((long)u >> 63) | 0x8000_0000_0000_0000UL);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double FromSortKey(ulong key)
+    {
+        key ^= (ulong)((long)~key >> 63) | 0x8000_0000_0000_0000UL;
+        return BitConverter.Int64BitsToDouble((long)key);
+    }
+
+    /// <summary>One pass over the values: the digit histograms of every pass; returns the number of non-NaN values.</summary>
+    private static int CountDigits(ReadOnlySpan<double> values, int[] counts)
+    {
+        Array.Clear(counts, 0, RadixBuckets * RadixPasses);
+        ref int c = ref MemoryMarshal.GetArrayDataReference(counts);
+        int n = 0;
+        foreach (double v in values)
+        {
+            if (double.IsNaN(v)) continue;
+            n++;
+            ulong u = SortKey(v);
+            Unsafe.Add(ref c, (int)(u & RadixMask))++;
+            Unsafe.Add(ref c, RadixBuckets + (int)((u >> RadixBits) & RadixMask))++;
+            Unsafe.Add(ref c, (2 * RadixBuckets) + (int)((u >> (2 * RadixBits)) & RadixMask))++;
+            Unsafe.Add(ref c, (3 * RadixBuckets) + (int)((u >> (3 * RadixBits)) & RadixMask))++;
+            Unsafe.Add(ref c, (4 * RadixBuckets) + (int)((u >> (4 * RadixBits)) & RadixMask))++;
+            Unsafe.Add(ref c, (5 * RadixBuckets) + (int)(u >> (5 * RadixBits)))++;
+        }
+        return n;
+    }
+
+    /// <summary>The scatter passes: the first reads the (NaN-skipping) source doubles, the middle ones move keys
+    /// between two pooled buffers, the last writes doubles to <paramref name="destination"/> (which may be the source).</summary>
+    private static void RadixScatter(ReadOnlySpan<double> source, int n, int[] counts, Span<double> destination)
+    {
+        Span<int> live = stackalloc int[RadixPasses];
+        int liveCount = 0;
+        ulong firstKey = 0;
+        foreach (double v in source)
+        {
+            if (!double.IsNaN(v))
+            {
+                firstKey = SortKey(v);
+                break;
+            }
+        }
+        for (int p = 0; p < RadixPasses; p++)
+        {
+            int offset = p * RadixBuckets;
+            if (counts[offset + (int)((firstKey >> (p * RadixBits)) & RadixMask)] == n) continue; // one digit value: skip
+            live[liveCount++] = p;
+            int sum = 0;
+            for (int d = 0; d < RadixBuckets; d++)
+            {
+                int count = counts[offset + d];
+                counts[offset + d] = sum;
+                sum += count;
+            }
+        }
+        if (liveCount == 0)
+        {
+            // Every value has the same bits: copy in place of sorting.
+            int k = 0;
+            foreach (double v in source) if (!double.IsNaN(v)) destination[k++] = v;
+            return;
+        }
+        ulong[]? a = liveCount > 1 ? ArrayPool<ulong>.Shared.Rent(n) : null;
+        ulong[]? b = liveCount > 2 ? ArrayPool<ulong>.Shared.Rent(n) : null;
+        try
+        {
+            for (int l = 0; l < liveCount; l++)
+            {
+                int shift = live[l] * RadixBits;
+                ref int offsets = ref counts[live[l] * RadixBuckets];
+                bool first = l == 0, last = l == liveCount - 1;
+                if (first && last)
+                {
+                    // One live digit: the source cannot be overwritten while it is read, so go through the key buffer.
+                    a = ArrayPool<ulong>.Shared.Rent(n);
+                    int k = 0;
+                    foreach (double v in source) if (!double.IsNaN(v)) a[k++] = SortKey(v);
+                    for (int i = 0; i < n; i++)
+                    {
+                        ulong u = a[i];
+                        destination[Unsafe.Add(ref offsets, (int)((u >> shift) & RadixMask))++] = FromSortKey(u);
+                    }
+                }
+                else if (first)
+                {
+                    foreach (double v in source)
+                    {
+                        if (double.IsNaN(v)) continue;
+                        ulong u = SortKey(v);
+                        a![Unsafe.Add(ref offsets, (int)((u >> shift) & RadixMask))++] = u;
+                    }
+                }
+                else
+                {
+                    ulong[] from = a!;
+                    if (last)
+                    {
+                        for (int i = 0; i < n; i++)
+                        {
+                            ulong u = from[i];
+                            destination[Unsafe.Add(ref offsets, (int)((u >> shift) & RadixMask))++] = FromSortKey(u);
+                        }
+                    }
+                    else
+                    {
+                        ulong[] to = b!;
+                        for (int i = 0; i < n; i++)
+                        {
+                            ulong u = from[i];
+                            to[Unsafe.Add(ref offsets, (int)((u >> shift) & RadixMask))++] = u;
+                        }
+                        (a, b) = (b, a);
+                    }
+                }
             }
         }
         finally
         {
-            ArrayPool<ulong>.Shared.Return(a);
-            ArrayPool<ulong>.Shared.Return(b);
-            ArrayPool<int>.Shared.Return(counts);
+            if (a is not null) ArrayPool<ulong>.Shared.Return(a);
+            if (b is not null) ArrayPool<ulong>.Shared.Return(b);
         }
     }
 
@@ -206,19 +447,80 @@ public static partial class DriftStatistics
 
     /// <summary>Two-sample KS statistic of sorted samples: max over observed values of |F1 − F2|.</summary>
     public static double KolmogorovSmirnovStatisticSorted(ReadOnlySpan<double> sorted1, ReadOnlySpan<double> sorted2)
+        => EmpiricalDistanceSorted(sorted1, sorted2).KolmogorovSmirnov;
+
+    /// <summary>The KS statistic and the Wasserstein-1 distance of two sorted samples from one merge of the two.</summary>
+    /// <remarks>The empirical CDFs are compared as integers: at each distinct value v of the union (ties within and
+    /// across the samples taken together), i values of the first and j of the second are ≤ v, and
+    /// |F1 − F2| = |i·n2 − j·n1| / (n1·n2). KS is the largest of these, evaluated as |i/n1 − j/n2| at the count pair that
+    /// attains it (SciPy's formula); Wasserstein-1 is Σ |i·n2 − j·n1|·(next v − v), divided by n1·n2 once at the end.</remarks>
+    public static (double KolmogorovSmirnov, double Wasserstein) EmpiricalDistanceSorted(ReadOnlySpan<double> sorted1, ReadOnlySpan<double> sorted2)
     {
-        if (sorted1.IsEmpty || sorted2.IsEmpty) return double.NaN;
-        double n1 = sorted1.Length, n2 = sorted2.Length, max = 0;
-        int i = 0, j = 0;
-        while (i < sorted1.Length || j < sorted2.Length)
+        if (sorted1.IsEmpty || sorted2.IsEmpty) return (double.NaN, double.NaN);
+        int n1 = sorted1.Length, n2 = sorted2.Length;
+        long ln1 = n1, ln2 = n2;
+        ref double first1 = ref MemoryMarshal.GetReference(sorted1);
+        ref double first2 = ref MemoryMarshal.GetReference(sorted2);
+        int i = 0, j = 0, bestI = 0, bestJ = 0;
+        long best = -1, gap = 0; // gap = i·n2 − j·n1, kept up to date as i and j move
+        double sum = 0;
+        double prev = Math.Min(sorted1[0], sorted2[0]);
+        // Both samples have values left: take the smaller head (both when equal); close a group when the value changes.
+        while (i < n1 && j < n2)
         {
-            double v = j >= sorted2.Length || (i < sorted1.Length && sorted1[i] <= sorted2[j]) ? sorted1[i] : sorted2[j];
-            while (i < sorted1.Length && sorted1[i] <= v) i++;
-            while (j < sorted2.Length && sorted2[j] <= v) j++;
-            double diff = Math.Abs(i / n1 - j / n2);
-            if (diff > max) max = diff;
+            double a = Unsafe.Add(ref first1, i), b = Unsafe.Add(ref first2, j);
+            double v = Math.Min(a, b);
+            if (v != prev)
+            {
+                long size = Math.Abs(gap);
+                if (size > best)
+                {
+                    best = size;
+                    bestI = i;
+                    bestJ = j;
+                }
+                sum += size * (v - prev);
+                prev = v;
+            }
+            // Branch-free: which head moves is a coin toss for samples of one distribution.
+            bool takeA = a == v, takeB = b == v;
+            int stepA = Unsafe.As<bool, byte>(ref takeA), stepB = Unsafe.As<bool, byte>(ref takeB);
+            i += stepA;
+            j += stepB;
+            gap += (stepA * ln2) - (stepB * ln1);
         }
-        return max;
+        // One sample is used up: its CDF is 1 from here on.
+        for (; i < n1; i++)
+        {
+            double v = sorted1[i];
+            if (v == prev) continue;
+            long size = Math.Abs((i * ln2) - (j * ln1));
+            if (size > best)
+            {
+                best = size;
+                bestI = i;
+                bestJ = j;
+            }
+            sum += size * (v - prev);
+            prev = v;
+        }
+        for (; j < n2; j++)
+        {
+            double v = sorted2[j];
+            if (v == prev) continue;
+            long size = Math.Abs((i * ln2) - (j * ln1));
+            if (size > best)
+            {
+                best = size;
+                bestI = i;
+                bestJ = j;
+            }
+            sum += size * (v - prev);
+            prev = v;
+        }
+        // The last group closes with both CDFs at 1 (gap 0).
+        double ks = best <= 0 ? 0.0 : Math.Abs(((double)bestI / n1) - ((double)bestJ / n2));
+        return (ks, sum / ((double)n1 * n2));
     }
 
     /// <summary>Two-sample KS statistic and two-sided p-value of sorted samples.</summary>
@@ -233,24 +535,7 @@ public static partial class DriftStatistics
 
     /// <summary>Wasserstein-1 distance of sorted samples: Σ over the merged values of |F1 − F2|·Δx.</summary>
     public static double WassersteinSorted(ReadOnlySpan<double> sorted1, ReadOnlySpan<double> sorted2)
-    {
-        if (sorted1.IsEmpty || sorted2.IsEmpty) return double.NaN;
-        double n1 = sorted1.Length, n2 = sorted2.Length, sum = 0;
-        int i = 0, j = 0;
-        double prev = 0, prevDiff = 0;
-        bool first = true;
-        while (i < sorted1.Length || j < sorted2.Length)
-        {
-            double v = j >= sorted2.Length || (i < sorted1.Length && sorted1[i] <= sorted2[j]) ? sorted1[i] : sorted2[j];
-            if (!first) sum += prevDiff * (v - prev);
-            while (i < sorted1.Length && sorted1[i] <= v) i++;
-            while (j < sorted2.Length && sorted2[j] <= v) j++;
-            prevDiff = Math.Abs(i / n1 - j / n2);
-            prev = v;
-            first = false;
-        }
-        return sum;
-    }
+        => EmpiricalDistanceSorted(sorted1, sorted2).Wasserstein;
 
     public static double Wasserstein(ReadOnlySpan<double> sample1, ReadOnlySpan<double> sample2)
         => WassersteinSorted(SortedCopy(sample1), SortedCopy(sample2));

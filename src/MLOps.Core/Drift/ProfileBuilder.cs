@@ -1,4 +1,5 @@
 using System.Globalization;
+using MLOps.Core.Data;
 using MLOps.Core.Workflows;
 using nietras.SeparatedValues;
 
@@ -10,7 +11,9 @@ namespace MLOps.Core.Drift;
 /// Integer columns become numeric profiles (invariant culture; empty or unparsable text counts as a null);
 /// Category, Boolean and String columns become category counts (Boolean text lower-cased; empty is a null).
 /// When a numeric column has more than <c>maxValuesPerFeature</c> values, a uniform reservoir sample
-/// (Algorithm R, fixed seed per column position) is kept, so the same input always gives the same profile.
+/// (Li's Algorithm L, fixed seed per column position) is kept, so the same input always gives the same profile.
+/// Numbers are parsed with a fast path for plain decimals whose result is exact (see FastDouble), the general
+/// invariant parser otherwise; both give the same values.
 /// </summary>
 public static class ProfileBuilder
 {
@@ -176,6 +179,8 @@ public static class ProfileBuilder
         private readonly Dictionary<string, long> _counts = new(StringComparer.Ordinal);
         private readonly Dictionary<string, long>.AlternateLookup<ReadOnlySpan<char>> _lookup;
         private long _seen;
+        private long _nextReplacement;
+        private double _weight;
         private long _nulls;
 
         public Accumulator(ColumnSpec column, int maxValues, int seed)
@@ -193,6 +198,12 @@ public static class ProfileBuilder
 
         public void Add(ReadOnlySpan<char> text)
         {
+            // Plain decimals (almost every numeric cell) take the fast parse when its result is the exact one.
+            if (_numeric && FastDouble.TryParse(text, out double fast, out bool exact) && exact)
+            {
+                AddValue(fast);
+                return;
+            }
             if (text.IsEmpty || text.IsWhiteSpace())
             {
                 _nulls++;
@@ -224,16 +235,37 @@ public static class ProfileBuilder
             slot++;
         }
 
+        /// <summary>Reservoir sampling with Li's Algorithm L: once the reservoir is full, the number of values to skip
+        /// before the next replacement is drawn directly, so the generator is called about k·(1 + ln(n/k)) times
+        /// instead of once per value. Every value has the same chance k/n of being in the sample.</summary>
         private void AddValue(double v)
         {
             _seen++;
             if (_values.Count < _maxValues)
             {
                 _values.Add(v);
+                if (_values.Count == _maxValues)
+                {
+                    _weight = Math.Exp(Math.Log(Uniform()) / _maxValues);
+                    ScheduleNextReplacement();
+                }
                 return;
             }
-            long j = _random.NextInt64(_seen);
-            if (j < _maxValues) _values[(int)j] = v;
+            if (_seen == _nextReplacement)
+            {
+                _values[_random.Next(_maxValues)] = v;
+                _weight *= Math.Exp(Math.Log(Uniform()) / _maxValues);
+                ScheduleNextReplacement();
+            }
+        }
+
+        /// <summary>A uniform draw in (0, 1].</summary>
+        private double Uniform() => 1.0 - _random.NextDouble();
+
+        private void ScheduleNextReplacement()
+        {
+            double skip = Math.Floor(Math.Log(Uniform()) / Math.Log(1.0 - _weight));
+            _nextReplacement = _seen + 1 + (skip is >= 0 and < long.MaxValue / 2 ? (long)skip : long.MaxValue / 2);
         }
 
         public FeatureProfile ToProfile(long rows) => new()

@@ -1,0 +1,87 @@
+using System.Globalization;
+using MLOps.Core.Data;
+
+namespace MLOps.Core.Tests.Data;
+
+public class FastDoubleTests
+{
+    private static double Exact(string text) => double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-0")]
+    [InlineData("+12")]
+    [InlineData("3.25")]
+    [InlineData("-1234.5")]
+    [InlineData(".5")]
+    [InlineData("7.")]
+    [InlineData("1e5")]
+    [InlineData("1E-05")]
+    [InlineData("-2.5e+3")]
+    [InlineData("123456789012345")]
+    [InlineData("0.000001")]
+    [InlineData("9007199254740992")]
+    [InlineData("12345678.87654321")]
+    public void TryParse_plain_decimals_equals_double_parse_bit_for_bit(string text)
+    {
+        Assert.True(FastDouble.TryParse(text, out double value, out bool exact));
+        Assert.True(exact);
+        Assert.Equal(BitConverter.DoubleToInt64Bits(Exact(text)), BitConverter.DoubleToInt64Bits(value));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("-")]
+    [InlineData(".")]
+    [InlineData("abc")]
+    [InlineData("1,5")]
+    [InlineData(" 1")]
+    [InlineData("1 ")]
+    [InlineData("1e")]
+    [InlineData("1e+")]
+    [InlineData("NaN")]
+    [InlineData("Infinity")]
+    [InlineData("0x1F")]
+    [InlineData("1e400")]
+    [InlineData("12345678901234567890")]
+    [InlineData("1.2.3")]
+    [InlineData("--1")]
+    public void TryParse_leaves_everything_else_to_the_general_parser(string text)
+    {
+        Assert.False(FastDouble.TryParse(text, out _, out _));
+    }
+
+    [Fact]
+    public void TryParse_random_round_trip_values_are_exact_or_within_the_stated_error()
+    {
+        var rng = new Random(11);
+        int exactCount = 0, inexactCount = 0;
+        for (int i = 0; i < 200_000; i++)
+        {
+            double v = (rng.NextDouble() - 0.5) * Math.Pow(10, rng.Next(-8, 12));
+            string text = (i % 3) switch
+            {
+                0 => v.ToString("R", CultureInfo.InvariantCulture),
+                1 => v.ToString("0.######", CultureInfo.InvariantCulture),
+                _ => v.ToString("E6", CultureInfo.InvariantCulture),
+            };
+            double expected = Exact(text);
+            if (!FastDouble.TryParse(text, out double value, out bool exact))
+            {
+                continue;
+            }
+            if (exact)
+            {
+                exactCount++;
+                Assert.True(BitConverter.DoubleToInt64Bits(expected) == BitConverter.DoubleToInt64Bits(value), $"{text}: {value:R} ≠ {expected:R}");
+            }
+            else
+            {
+                inexactCount++;
+                Assert.True(Math.Abs(value - expected) <= Math.Abs(expected) * FastDouble.InexactRelativeError, $"{text}: {value:R} vs {expected:R}");
+            }
+        }
+        Assert.True(exactCount > 100_000, $"{exactCount} exact");
+        Assert.True(inexactCount > 1_000, $"{inexactCount} inexact");
+    }
+}

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 using MLOps.Cli;
 using MLOps.Infrastructure.Azurite;
 using MLOps.Integration.Tests.Fixtures;
@@ -7,8 +8,8 @@ using MLOps.Local;
 
 namespace MLOps.Integration.Tests.EndToEnd;
 
-/// <summary>A run waiting for approval survives the host process being killed (SIGKILL): a new process with the
-/// same task hub and worker id takes it over, the approval arrives, the run deploys.</summary>
+/// <summary>A run waiting for approval (in its approval sub-orchestration) survives the host process being killed
+/// (SIGKILL): a new process on the same task hub takes it over, the approval arrives, the run deploys.</summary>
 [Collection("Azurite")]
 public sealed class KillAndResumeTests(AzuriteFixture azurite)
 {
@@ -28,22 +29,46 @@ public sealed class KillAndResumeTests(AzuriteFixture azurite)
             var runId = await TestHosts.WaitForRunIdAsync(api, "credit-risk");
             var before = await TestHosts.WaitForStageAsync(api, runId, "awaiting-approval");
             Assert.True(before.GetProperty("status").GetProperty("stage").GetString() == "awaiting-approval", before.ToString());
+
+            // The run waits in its approval sub-orchestration, which has asked for approval, when the host dies.
+            var approvalId = before.GetProperty("status").GetProperty("approvalInstanceId").GetString()!;
+            Assert.Equal(runId + ":approval", approvalId);
+            await TestHosts.WaitAsync(async () => (await api.GetAsync($"runs/{approvalId}")).Body,
+                r => r.ValueKind == JsonValueKind.Object && r.TryGetProperty("runtimeStatus", out var s) && s.GetString() == "Running", TimeSpan.FromSeconds(30), "the approval sub-orchestration to run");
+            await TestHosts.WaitAsync(async () => (await api.GetAsync("models/credit-risk/audit-trail")).Body,
+                t => t.ValueKind == JsonValueKind.Object && t.GetProperty("entries").EnumerateArray().Any(e => e.GetProperty("event").GetProperty("type").GetString() == "MLOps.Approval.Requested"),
+                TimeSpan.FromSeconds(30), "the approval request");
             first.Kill(entireProcessTree: true);
             await first.WaitForExitAsync();
+            var killedAt = Stopwatch.StartNew();
 
             // A replacement host (another worker id) takes the dead host's partitions over once their leases lapse.
             var second = StartHost(options with { WorkerId = options.WorkerId + "b" }, out var secondUrl);
             try
             {
                 using var api2 = ApiClient.For(await secondUrl);
+                Console.WriteLine($"kill → replacement API up: {killedAt.ElapsedMilliseconds} ms");
                 var waiting = (await api2.GetAsync($"runs/{runId}")).Body;
                 Assert.Equal("Running", waiting.GetProperty("runtimeStatus").GetString());
                 Assert.Equal("awaiting-approval", waiting.GetProperty("status").GetProperty("stage").GetString());
                 var approvedAt = Stopwatch.StartNew();
                 Assert.Equal(202, (await api2.PostAsync($"runs/{runId}/approve", new { }, "bob")).Status);
-                var done = await TestHosts.WaitForCompletionAsync(api2, runId);
+                JsonElement done;
+                try
+                {
+                    done = await TestHosts.WaitForCompletionAsync(api2, runId);
+                }
+                catch (TimeoutException)
+                {
+                    Console.WriteLine($"approval sub-orchestration: {(await api2.GetAsync($"runs/{approvalId}")).Body}");
+                    throw;
+                }
+
                 Assert.Equal("Deployed", done.GetProperty("result").GetProperty("outcome").GetString());
-                Console.WriteLine($"approval → completion after restart: {approvedAt.ElapsedMilliseconds} ms");
+                Assert.Equal(["bob"], done.GetProperty("result").GetProperty("approvedBy").EnumerateArray().Select(a => a.GetString()));
+                var child = (await api2.GetAsync($"runs/{approvalId}")).Body;
+                Assert.Equal("Completed", child.GetProperty("runtimeStatus").GetString());
+                Console.WriteLine($"approval → completion after restart: {approvedAt.ElapsedMilliseconds} ms; kill → completion {killedAt.ElapsedMilliseconds} ms");
             }
             finally
             {

@@ -81,7 +81,7 @@ public sealed class RunsApi(IWorkflowStore workflows, IEventPublisher events, Ti
         }
         else if (view.Status is { Stage: RunStages.RollingOut, RolloutInstanceId: { } rolloutId } rolling)
         {
-            var child = await client.GetInstanceAsync(rolloutId, getInputsAndOutputs: false, cancellationToken);
+            var child = await client.GetInstanceAsync(rolloutId, getInputsAndOutputs: true, cancellationToken);
             if (Read<RolloutStatus>(child?.SerializedCustomStatus) is { } rollout)
             {
                 return view with
@@ -103,7 +103,7 @@ public sealed class RunsApi(IWorkflowStore workflows, IEventPublisher events, Ti
 
     private static async Task<(OrchestrationRuntimeStatus RuntimeStatus, ApprovalStatus? Status)?> GetApprovalAsync(DurableTaskClient client, string instanceId, CancellationToken cancellationToken)
     {
-        var child = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, cancellationToken);
+        var child = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: true, cancellationToken);
         return child is null ? null : (child.RuntimeStatus, Read<ApprovalStatus>(child.SerializedCustomStatus));
     }
 

@@ -70,6 +70,8 @@ public static class ApprovalOrchestrator
             policy.Token,
             Links = links,
         });
+        status = status with { RequestedAt = context.CurrentUtcDateTime, UpdatedAt = context.CurrentUtcDateTime };
+        report(status);
 
         using var timers = new CancellationTokenSource();
         var expiry = context.CreateTimer(input.Deadline, timers.Token);

@@ -12,6 +12,9 @@ namespace MLOps.Infrastructure.Storage;
 /// only its hours.</summary>
 public sealed class BlobInferenceStore : IInferenceStore
 {
+    /// <summary>Blobs downloaded at once when reading a window.</summary>
+    private const int ReadConcurrency = 16;
+
     private readonly BlobContainerClient _container;
 
     public BlobInferenceStore(StorageContext storage)
@@ -60,13 +63,20 @@ public sealed class BlobInferenceStore : IInferenceStore
                 names.Add(item.Name);
             }
 
-            foreach (var name in names)
+            // One blob per request: download a chunk at a time concurrently, keep the listing's order.
+            foreach (var chunk in names.Chunk(ReadConcurrency))
             {
-                var content = await _container.GetBlobClient(name).DownloadContentAsync(cancellationToken);
-                var record = content.Value.Content.ToObjectFromJson<InferenceRecord>(StorageJson.Options);
-                if (record is not null && record.Timestamp >= start && record.Timestamp < end)
+                var records = await Task.WhenAll(chunk.Select(async name =>
                 {
-                    yield return record;
+                    var content = await _container.GetBlobClient(name).DownloadContentAsync(cancellationToken);
+                    return content.Value.Content.ToObjectFromJson<InferenceRecord>(StorageJson.Options);
+                }));
+                foreach (var record in records)
+                {
+                    if (record is not null && record.Timestamp >= start && record.Timestamp < end)
+                    {
+                        yield return record;
+                    }
                 }
             }
         }

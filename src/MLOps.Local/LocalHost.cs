@@ -71,6 +71,7 @@ public sealed class LocalHost : IAsyncDisposable
                 StorageConnectionString = connectionString,
                 TaskHubName = options.TaskHub,
                 WorkerId = options.WorkerId,
+                OrchestrationVersion = options.OrchestrationVersion,
             },
             registry => registry.AddLifecycleTasks(),
             services => ConfigureServices(services, engineConfiguration),

@@ -32,6 +32,11 @@ public sealed partial record LocalDurableEngineOptions
     /// <see langword="null"/>: nothing is logged.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 
+    /// <summary>Orchestration version of this deployment: new orchestrations are started with it (the client's default
+    /// version) and the worker runs orchestrations of this version or older, leaving newer ones alone
+    /// (<c>CurrentOrOlder</c>, <c>Reject</c>). Null: no versioning.</summary>
+    public string? OrchestrationVersion { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> when a setting is out of range.</summary>
     public void Validate()
     {

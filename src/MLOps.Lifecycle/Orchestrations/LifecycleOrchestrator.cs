@@ -47,6 +47,7 @@ public static class LifecycleOrchestrator
             Author = input.Author,
             WorkflowHash = input.WorkflowHash,
             UpdatedAt = context.CurrentUtcDateTime,
+            OrchestrationVersion = context.Version,
         };
 
         try
@@ -62,7 +63,7 @@ public static class LifecycleOrchestrator
             var month = BudgetPolicy.MonthOf(context.CurrentUtcDateTime);
             if (v2)
             {
-                status = status with { OrchestrationVersion = context.Version, Candidates = grid.Count > 0 ? grid.Count : null };
+                status = status with { Candidates = grid.Count > 0 ? grid.Count : null };
                 if (workflow.Budget is not null)
                 {
                     var refused = await AdmitAsync(context, input, workflow, Math.Max(1, grid.Count), month, status);

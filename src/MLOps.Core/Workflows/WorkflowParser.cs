@@ -563,6 +563,7 @@ public static class WorkflowParser
                 Error(f.MarkOf("validation"), $"'training.validation' must be greater than 0 and at most 0.5; got {Fmt(validation.Value)}");
             }
             var selectBy = Str(f, "select_by");
+            var errorsBefore = Errors.Count;
             var grid = ReadGrid(f, trainer ?? "fasttree");
             var spec = new TrainingSpec
             {
@@ -583,7 +584,7 @@ public static class WorkflowParser
                     Error(f.MarkOf(key), $"'training.{key}' applies only with a parameter grid; add 'training.grid'");
                 }
             }
-            else if (grid.Count > 0)
+            else if (grid.Count > 0 && Errors.Count == errorsBefore)
             {
                 var count = TrainingGrid.CountCandidates(spec);
                 if (count > spec.MaxCandidates)

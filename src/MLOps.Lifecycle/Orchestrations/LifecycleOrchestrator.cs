@@ -306,6 +306,8 @@ public static class LifecycleOrchestrator
 
         await PublishAsync(context, input, LifecycleEventTypes.BudgetExceeded, $"runs/{input.RunId}",
             new { input.RunId, Month = month, decision.Limit, decision.Reason, decision.Plan, decision.Limits, decision.Currency });
+        var log = context.CreateReplaySafeLogger(nameof(LifecycleOrchestrator));
+        Log.RunRefusedByBudget(log, input.RunId, input.Model, decision.Limit, decision.Reason);
         Advance(context, status, RunStages.BudgetExceeded, decision.Reason);
         return await CompleteAsync(context, input, new LifecycleRunResult
         {
@@ -357,6 +359,8 @@ public static class LifecycleOrchestrator
             ModelBytes = o.ModelBytes,
         }).ToList();
         var best = TrainingGrid.SelectBest(summaries, metric);
+        var log = context.CreateReplaySafeLogger(nameof(LifecycleOrchestrator));
+        Log.GridWinner(log, template.RunId, template.Model, best, summaries.Count, metric);
         return outputs[best] with { Candidates = summaries, SelectBy = metric };
     }
 

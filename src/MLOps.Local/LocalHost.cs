@@ -72,6 +72,7 @@ public sealed class LocalHost : IAsyncDisposable
                 TaskHubName = options.TaskHub,
                 WorkerId = options.WorkerId,
                 OrchestrationVersion = options.OrchestrationVersion,
+                RejectNewerVersions = options.RejectNewerVersions,
             },
             registry => registry.AddLifecycleTasks(),
             services => ConfigureServices(services, engineConfiguration),

@@ -38,6 +38,10 @@ public sealed record LocalHostOptions
     /// (see <c>LifecycleVersions</c>). Tests set an older one to stand for an earlier deployment.</summary>
     public string OrchestrationVersion { get; init; } = MLOps.Lifecycle.Orchestrations.LifecycleVersions.Current;
 
+    /// <summary>The worker leaves runs of a newer version alone (see <c>LocalDurableEngineOptions.RejectNewerVersions</c>
+    /// for why this is off by default locally).</summary>
+    public bool RejectNewerVersions { get; init; }
+
     /// <summary>Minimum level of the host's console log.</summary>
     public Microsoft.Extensions.Logging.LogLevel LogLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Warning;
 

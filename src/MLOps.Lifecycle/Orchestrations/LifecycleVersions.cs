@@ -6,8 +6,9 @@ namespace MLOps.Lifecycle.Orchestrations;
 /// (client default version: <c>host.json</c> <c>durableTask.defaultVersion</c> in Azure, the local engine's option
 /// locally) and reads it back as <c>TaskOrchestrationContext.Version</c> on every replay. A code path added after
 /// <see cref="V1"/> runs only for runs started under a version that has it, so a run that was waiting when a newer
-/// build was deployed replays exactly the steps it took before. Workers accept their own version and older ones
-/// (<c>CurrentOrOlder</c>) and leave newer runs alone (<c>Reject</c>), so an old worker never replays a new run.</summary>
+/// build was deployed replays exactly the steps it took before. In Azure, workers accept their own version and older
+/// ones (<c>CurrentOrOlder</c>) and leave newer runs alone (<c>Reject</c>), so an old worker never replays a new run;
+/// the local engine does that only when asked (<c>RejectNewerVersions</c>; see there why).</summary>
 /// <remarks>Policy: bump <see cref="Current"/> whenever the orchestrator schedules different tasks (added, removed or
 /// reordered activities, timers, events) for the same history; gate the new path with <see cref="Supports"/>; never
 /// remove an old path while runs of its version can still be waiting (approval timeout + rollout bake). Changes

@@ -120,7 +120,7 @@ public sealed class LocalDurableEngine : IAsyncDisposable
             var address = ResolveAddress(sidecar);
 
             channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { LoggerFactory = loggerFactory });
-            host = BuildHost(channel, registerTasks, configureServices, loggerFactory, options.OrchestrationVersion);
+            host = BuildHost(channel, registerTasks, configureServices, loggerFactory, options.OrchestrationVersion, options.RejectNewerVersions);
             await host.StartAsync(ct);
             if (dispatching)
             {
@@ -276,7 +276,8 @@ public sealed class LocalDurableEngine : IAsyncDisposable
         Action<DurableTaskRegistry>? registerTasks,
         Action<IServiceCollection>? configureServices,
         ILoggerFactory loggerFactory,
-        string? version)
+        string? version,
+        bool rejectNewer)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.Replace(ServiceDescriptor.Singleton(loggerFactory));
@@ -287,7 +288,7 @@ public sealed class LocalDurableEngine : IAsyncDisposable
             {
                 worker.AddTasks(registerTasks);
                 worker.UseGrpc(channel);
-                if (version is not null)
+                if (version is not null && rejectNewer)
                 {
                     // This worker runs its own version and older ones; a newer run is left for a newer worker.
                     worker.UseVersioning(new DurableTaskWorkerOptions.VersioningOptions

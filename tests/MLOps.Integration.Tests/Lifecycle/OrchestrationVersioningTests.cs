@@ -31,7 +31,7 @@ public sealed class OrchestrationVersioningTests(AzuriteFixture azurite, ITestOu
         LifecycleRunInput v1Input;
 
         // Deployment 1: orchestration version 1.0.
-        await using (var v1 = await LocalHost.StartAsync(options with { OrchestrationVersion = LifecycleVersions.V1 }))
+        await using (var v1 = await LocalHost.StartAsync(options with { OrchestrationVersion = LifecycleVersions.V1, RejectNewerVersions = true }))
         {
             await v1.Services.GetRequiredService<IWorkflowStore>().RegisterAsync(workflowYaml, "versions.yaml");
             v1Run = await LifecycleSteps.UploadAndStartAsync(v1, model, "alice", seed: 31);

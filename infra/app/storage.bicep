@@ -43,6 +43,7 @@ var tableNames = [
   'monitoring'
   'audit'
   'workflows'
+  'budgets'
 ]
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {

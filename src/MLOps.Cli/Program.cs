@@ -11,6 +11,7 @@ root.Add(ApiCommands.Models());
 root.Add(ApiCommands.Rollback());
 root.Add(ApiCommands.Predict());
 root.Add(ApiCommands.AuditTrail());
+root.Add(ApiCommands.Budget());
 root.Add(ApiCommands.Drift());
 root.Add(DataCommands.Data());
 root.Add(DataCommands.Workflow());

@@ -74,6 +74,7 @@ public static class InfrastructureServiceCollectionExtensions
         services.TryAddSingleton<IAuditTrail, TableAuditTrail>();
         services.TryAddSingleton<IWorkflowStore, BlobWorkflowStore>();
         services.TryAddSingleton<IApprovalNonceStore, TableApprovalNonceStore>();
+        services.TryAddSingleton<IBudgetLedger, TableBudgetLedger>();
         services.TryAddSingleton<IEventPublisher>(sp =>
         {
             var o = sp.GetRequiredService<IOptions<EventGridOptions>>().Value;

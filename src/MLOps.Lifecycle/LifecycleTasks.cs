@@ -1,10 +1,13 @@
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using MLOps.Core.Budgets;
 using MLOps.Core.Events;
 using MLOps.Core.Rollout;
 using MLOps.Core.Workflows;
 using MLOps.Lifecycle.Activities;
+using MLOps.Lifecycle.Budgets;
 using MLOps.Lifecycle.Contracts;
 using MLOps.Lifecycle.Handlers;
 using MLOps.Lifecycle.Orchestrations;
@@ -33,6 +36,8 @@ public static class LifecycleTasks
         registry.AddService<ClearTrafficActivity, ClearTrafficInput, bool>(nameof(ClearTrafficActivity), (a, i, ct) => a.RunAsync(i, ct));
         registry.AddService<EvaluateRolloutGuardsActivity, RolloutGuardsInput, GuardReport>(nameof(EvaluateRolloutGuardsActivity), (a, i, ct) => a.RunAsync(i, ct));
         registry.AddService<IssueApprovalTokensActivity, IssueApprovalTokensInput, IReadOnlyList<ApprovalLink>>(nameof(IssueApprovalTokensActivity), (a, i, ct) => a.RunAsync(i, ct));
+        registry.AddService<ReserveBudgetActivity, BudgetReserveInput, BudgetDecision>(nameof(ReserveBudgetActivity), (a, i, ct) => a.RunAsync(i, ct));
+        registry.AddService<ChargeBudgetActivity, BudgetChargeInput, BudgetDecision>(nameof(ChargeBudgetActivity), (a, i, ct) => a.RunAsync(i, ct));
         return registry;
     }
 
@@ -79,9 +84,14 @@ public static class LifecycleTasks
         services.AddTransient<SetTrafficActivity>();
         services.AddTransient<ClearTrafficActivity>();
         services.AddTransient<EvaluateRolloutGuardsActivity>();
+        services.AddTransient<ReserveBudgetActivity>();
+        services.AddTransient<ChargeBudgetActivity>();
+        services.TryAddSingleton(PriceTable.Default);
+        services.AddTransient<BudgetService>();
         services.AddTransient<DatasetUploadHandler>();
         services.AddTransient<RunsApi>();
         services.AddTransient<ModelsApi>();
+        services.AddTransient<BudgetApi>();
         services.AddSingleton<ScoringService>();
         services.AddTransient<DriftAuditService>();
         return services;

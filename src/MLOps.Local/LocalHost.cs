@@ -71,6 +71,8 @@ public sealed class LocalHost : IAsyncDisposable
                 StorageConnectionString = connectionString,
                 TaskHubName = options.TaskHub,
                 WorkerId = options.WorkerId,
+                OrchestrationVersion = options.OrchestrationVersion,
+                RejectNewerVersions = options.RejectNewerVersions,
             },
             registry => registry.AddLifecycleTasks(),
             services => ConfigureServices(services, engineConfiguration),

@@ -34,6 +34,14 @@ public sealed record LocalHostOptions
     /// <summary>Base64 key that signs approval tokens; null reads (or creates) one kept in <see cref="DataDirectory"/>.</summary>
     public string? ApprovalSigningKey { get; init; }
 
+    /// <summary>Version new lifecycle runs are started under; the worker also runs older versions' runs
+    /// (see <c>LifecycleVersions</c>). Tests set an older one to stand for an earlier deployment.</summary>
+    public string OrchestrationVersion { get; init; } = MLOps.Lifecycle.Orchestrations.LifecycleVersions.Current;
+
+    /// <summary>The worker leaves runs of a newer version alone (see <c>LocalDurableEngineOptions.RejectNewerVersions</c>
+    /// for why this is off by default locally).</summary>
+    public bool RejectNewerVersions { get; init; }
+
     /// <summary>Minimum level of the host's console log.</summary>
     public Microsoft.Extensions.Logging.LogLevel LogLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Warning;
 

@@ -128,6 +128,22 @@ internal static class ApiCommands
         return command;
     }
 
+    public static Command Budget()
+    {
+        var url = CommonOptions.Url();
+        var dataDir = CommonOptions.DataDir();
+        var model = new Argument<string>("model");
+        var month = new Option<string?>("--month") { Description = "Month as yyyy-MM (default: this month, UTC)" };
+        var command = new Command("budget", "The model's budget: this month's training runs, compute hours, storage and cost against its limits") { model, month, url, dataDir };
+        command.SetAction(async (parse, ct) =>
+        {
+            using var client = CommonOptions.Client(parse, url, dataDir);
+            var query = parse.GetValue(month) is { } m ? $"?month={Uri.EscapeDataString(m)}" : "";
+            return CommonOptions.Print(await client.GetAsync($"models/{Uri.EscapeDataString(parse.GetValue(model)!)}/budget{query}", ct));
+        });
+        return command;
+    }
+
     public static Command Drift()
     {
         var url = CommonOptions.Url();

@@ -158,6 +158,34 @@ internal static class DataCommands
             }
 
             failed |= !gates.Passed;
+
+            // A grid: every candidate trains on the sample (fitting minus the validation share) and the winner is named.
+            var grid = MLOps.Core.Training.TrainingGrid.Expand(definition.Training);
+            if (grid.Count > 0)
+            {
+                var metric = MLOps.Core.Training.TrainingGrid.SelectionMetric(definition.Training, definition.Model.Task);
+                var candidates = new List<MLOps.Core.Training.CandidateSummary>();
+                foreach (var parameters in grid)
+                {
+                    using var candidateModel = new MemoryStream();
+                    var candidate = MLOps.Core.Training.ModelTrainer.Train(definition with { Training = definition.Training with { Parameters = parameters } },
+                        samplePath, candidateModel, null, definition.Training.Validation, ct);
+                    candidates.Add(new MLOps.Core.Training.CandidateSummary
+                    {
+                        Index = candidates.Count,
+                        Parameters = parameters,
+                        ModelUri = "",
+                        ValidationMetrics = candidate.ValidationMetrics ?? new Dictionary<string, double>(),
+                        HoldoutMetrics = candidate.Metrics,
+                        TrainSeconds = candidate.TrainSeconds,
+                    });
+                    Console.WriteLine($"  candidate {candidates.Count - 1} ({MLOps.Core.Training.TrainingGrid.Describe(definition.Training, parameters)}): " +
+                        $"validation {metric} {candidates[^1].ValidationMetrics.GetValueOrDefault(metric):F4}, {candidate.TrainSeconds:F2} s");
+                }
+
+                var best = MLOps.Core.Training.TrainingGrid.SelectBest(candidates, metric);
+                Console.WriteLine($"grid: {grid.Count} candidates; the best by validation {metric} is candidate {best}");
+            }
         }
         catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or InvalidDataException or IOException)
         {

@@ -49,6 +49,8 @@ public static class LifecycleEventTypes
     public const string RolloutStepPassed = "MLOps.Rollout.StepPassed";
     public const string RolloutRolledBack = "MLOps.Rollout.RolledBack";
     public const string RolloutPromoted = "MLOps.Rollout.Promoted";
+    public const string BudgetWarning = "MLOps.Budget.Warning";
+    public const string BudgetExceeded = "MLOps.Budget.Exceeded";
 }
 
 /// <summary>One entry of the hash-chained audit trail.</summary>

@@ -1,3 +1,4 @@
+using MLOps.Core.Budgets;
 using MLOps.Core.Events;
 using MLOps.Core.Monitoring;
 using MLOps.Core.Registry;
@@ -147,4 +148,18 @@ public interface IApprovalNonceStore
 {
     /// <summary>Records the nonce; false when it was recorded before (the token is being reused).</summary>
     Task<bool> TryConsumeAsync(string model, string runId, string nonce, string approver, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Monthly budget usage per model (table <c>budgets</c>). Updates are optimistic: read with the ETag, change,
+/// write with If-Match; a concurrent writer's change makes the write fail (412) and the change is applied again to
+/// the fresh row, so two writers never both win.</summary>
+public interface IBudgetLedger
+{
+    /// <summary>The month's usage (zeros when nothing is stored).</summary>
+    Task<BudgetUsage> GetAsync(string model, string month, CancellationToken cancellationToken = default);
+
+    /// <summary>Applies <paramref name="change"/> to the current usage and stores the result if the row did not change
+    /// meanwhile, else reads again and retries. A null result from <paramref name="change"/> writes nothing. Returns
+    /// the usage stored (or read, when nothing was written).</summary>
+    Task<BudgetUsage> UpdateAsync(string model, string month, Func<BudgetUsage, BudgetUsage?> change, CancellationToken cancellationToken = default);
 }

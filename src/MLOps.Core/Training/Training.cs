@@ -10,6 +10,8 @@ namespace MLOps.Core.Training;
 public sealed record TrainingResult
 {
     public required IReadOnlyDictionary<string, double> Metrics { get; init; }
+    /// <summary>Metrics on the validation part carved from the training split (grid candidates only; null otherwise).</summary>
+    public IReadOnlyDictionary<string, double>? ValidationMetrics { get; init; }
     /// <summary>Metrics of the current champion on the same holdout, when one was given.</summary>
     public IReadOnlyDictionary<string, double>? ChampionMetrics { get; init; }
     public long TrainRows { get; init; }
@@ -37,6 +39,13 @@ public static class ModelTrainer
     /// <exception cref="ArgumentException">The workflow names an unknown trainer or parameter.</exception>
     public static TrainingResult Train(WorkflowDefinition workflow, string csvPath, Stream modelOutput, Stream? championModel = null, CancellationToken cancellationToken = default)
         => TrainingRunner.Run(workflow, csvPath, modelOutput, championModel, cancellationToken).Result;
+
+    /// <summary>As <see cref="Train(WorkflowDefinition, string, Stream, Stream?, CancellationToken)"/>, and fits on the training
+    /// part minus <paramref name="validationShare"/> of it (same seed), evaluating on that validation part too
+    /// (<see cref="TrainingResult.ValidationMetrics"/>). Grid candidates are trained this way: they are compared on the
+    /// validation part, never on the holdout the gates judge.</summary>
+    public static TrainingResult Train(WorkflowDefinition workflow, string csvPath, Stream modelOutput, Stream? championModel, double validationShare, CancellationToken cancellationToken = default)
+        => TrainingRunner.Run(workflow, csvPath, modelOutput, championModel, validationShare, cancellationToken).Result;
 }
 
 /// <summary>A loaded model that scores rows given as column name → invariant-culture text. Thread-safe.</summary>

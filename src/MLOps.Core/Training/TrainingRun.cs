@@ -13,14 +13,20 @@ namespace MLOps.Core.Training;
 /// <summary>Everything one training produced, kept for tests and callers inside the assembly.</summary>
 internal sealed record TrainingRun(MLContext Context, ITransformer Model, IDataView TrainSet, IDataView TestSet, TrainingResult Result);
 
-/// <summary>The training procedure behind <see cref="ModelTrainer.Train"/>.</summary>
+/// <summary>The training procedure behind <c>ModelTrainer.Train</c>.</summary>
 internal static class TrainingRunner
 {
-    private static readonly string[] TreeParameters = ["trees", "leaves", "learning_rate", "min_leaf"];
-    private static readonly string[] LightGbmParameters = ["trees", "iterations", "leaves", "learning_rate", "min_leaf"];
-    private static readonly string[] LinearParameters = ["iterations", "l1", "l2"];
+    private static readonly string[] TreeParameters = [.. TrainingGrid.ParametersByTrainer["fasttree"]];
+    private static readonly string[] LightGbmParameters = [.. TrainingGrid.ParametersByTrainer["lightgbm"]];
+    private static readonly string[] LinearParameters = [.. TrainingGrid.ParametersByTrainer["linear"]];
 
     internal static TrainingRun Run(WorkflowDefinition workflow, string csvPath, Stream modelOutput, Stream? championModel, CancellationToken cancellationToken)
+        => Run(workflow, csvPath, modelOutput, championModel, validationShare: null, cancellationToken);
+
+    /// <summary>With <paramref name="validationShare"/>, that share of the training part (split with the same seed) is
+    /// kept out of fitting and the model is also evaluated on it (<see cref="TrainingResult.ValidationMetrics"/>): grid
+    /// candidates are compared there, so the holdout stays untouched for the gates.</summary>
+    internal static TrainingRun Run(WorkflowDefinition workflow, string csvPath, Stream modelOutput, Stream? championModel, double? validationShare, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(workflow);
         ArgumentException.ThrowIfNullOrWhiteSpace(csvPath);
@@ -57,10 +63,27 @@ internal static class TrainingRunner
             var testRows = CheckRows(split.TestSet, schema, csvPath, " (holdout part of the split)");
             cancellationToken.ThrowIfCancellationRequested();
 
+            var fitSet = split.TrainSet;
+            IDataView? validationSet = null;
+            if (validationShare is { } share)
+            {
+                if (!(share > 0 && share <= 0.5))
+                {
+                    throw new ArgumentException($"Model '{workflow.Model.Name}': the validation share must be greater than 0 and at most 0.5, got {share.ToString(CultureInfo.InvariantCulture)}.", nameof(validationShare));
+                }
+
+                var carved = mlContext.Data.TrainTestSplit(split.TrainSet, testFraction: share, seed: training.Seed);
+                fitSet = carved.TrainSet;
+                validationSet = carved.TestSet;
+                trainRows = CheckRows(fitSet, schema, csvPath, " (fitting part of the training split)");
+                CheckRows(validationSet, schema, csvPath, " (validation part of the training split)");
+            }
+
             var pipeline = schema.CreateFeaturePipeline(mlContext, normalize: IsLinear(training.Trainer))
                 .Append(CreateTrainer(mlContext, schema, training));
-            var model = pipeline.Fit(split.TrainSet);
+            var model = pipeline.Fit(fitSet);
             cancellationToken.ThrowIfCancellationRequested();
+            var validationMetrics = validationSet is null ? null : Evaluate(mlContext, schema, model.Transform(validationSet));
 
             var scoredHoldout = model.Transform(split.TestSet);
             var metrics = Evaluate(mlContext, schema, scoredHoldout);
@@ -79,6 +102,7 @@ internal static class TrainingRunner
             var result = new TrainingResult
             {
                 Metrics = metrics,
+                ValidationMetrics = validationMetrics,
                 ChampionMetrics = championMetrics,
                 SegmentMetrics = segmentMetrics,
                 ChampionSegmentMetrics = championSegments,
@@ -86,7 +110,7 @@ internal static class TrainingRunner
                 HoldoutRows = testRows,
                 TrainSeconds = stopwatch.Elapsed.TotalSeconds,
             };
-            return new TrainingRun(mlContext, model, split.TrainSet, split.TestSet, result);
+            return new TrainingRun(mlContext, model, fitSet, split.TestSet, result);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

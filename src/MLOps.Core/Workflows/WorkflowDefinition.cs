@@ -89,6 +89,20 @@ public sealed record TrainingSpec
     public IReadOnlyDictionary<string, double> Parameters { get; init; } = new Dictionary<string, double>();
     public double Holdout { get; init; } = 0.2;
     public int Seed { get; init; } = 42;
+    /// <summary>Optional parameter grid (<c>grid: { leaves: [10, 20], learning_rate: [0.1, 0.2] }</c>): every combination
+    /// is a candidate, trained with <see cref="Parameters"/> overridden by its values, the same split and seed. Empty: one
+    /// model, no selection.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<double>> Grid { get; init; } = new Dictionary<string, IReadOnlyList<double>>();
+    /// <summary>The metric that picks the grid's winner (its direction is known: <c>auc</c> higher, <c>log_loss</c>
+    /// lower…); null takes <c>auc</c> for binary and <c>rmse</c> for regression models.</summary>
+    public string? SelectBy { get; init; }
+    /// <summary>Largest number of candidates the grid may make (1–64).</summary>
+    public int MaxCandidates { get; init; } = 16;
+    /// <summary>How many candidates train at the same time (1–16).</summary>
+    public int MaxParallel { get; init; } = 4;
+    /// <summary>Share of the training part carved off (same seed) to pick the winner on, so the holdout stays untouched
+    /// for the gates (greater than 0, at most 0.5).</summary>
+    public double Validation { get; init; } = 0.2;
 }
 
 /// <summary>An acceptance threshold on one holdout metric, absolute or relative to the current champion.</summary>
@@ -223,8 +237,16 @@ public sealed record RetrainingSpec
     public bool RequireApproval { get; init; } = true;
 }
 
+/// <summary>Monthly limits (<c>training_runs</c>, <c>compute_hours</c>, <c>storage_gb</c>, <c>cost</c>) and a per-run cost
+/// cap, enforced by the budget ledger before each run trains.</summary>
 public sealed record BudgetSpec
 {
+    /// <summary>Limits <see cref="Monthly"/> accepts.</summary>
+    public static IReadOnlyList<string> MonthlyLimits { get; } = ["training_runs", "compute_hours", "storage_gb", "cost"];
+
+    /// <summary>Share of a limit at which a warning event is published once a month (80 %).</summary>
+    public const double WarningShare = 0.8;
+
     public IReadOnlyDictionary<string, double> Monthly { get; init; } = new Dictionary<string, double>();
     public double? PerRun { get; init; }
     public string Currency { get; init; } = "USD";

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Xml;
 using Cronos;
+using MLOps.Core.Training;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -164,7 +165,8 @@ public static class WorkflowParser
     private static readonly string[] DataKeys = ["columns", "min_rows", "max_rows", "allow_extra_columns", "segments"];
     private static readonly string[] SegmentKeys = ["name", "where"];
     private static readonly string[] ColumnKeys = ["name", "type", "nullable", "max_null_rate", "min", "max", "values", "unique", "feature"];
-    private static readonly string[] TrainingKeys = ["trainer", "parameters", "holdout", "seed"];
+    private static readonly string[] TrainingKeys = ["trainer", "parameters", "holdout", "seed", "grid", "select_by", "max_candidates", "max_parallel", "validation"];
+    private static readonly string[] GridOnlyKeys = ["select_by", "max_candidates", "max_parallel", "validation"];
     private static readonly string[] GateKeys = ["metric", "min", "max", "min_absolute_change", "min_relative_change", "segment", "min_rows", "on_small_segment"];
     private static readonly string[] ApprovalKeys = ["required", "required_by_risk", "timeout", "approvers", "roles", "escalation", "token"];
     private static readonly string[] RoleKeys = ["approver"];
@@ -245,6 +247,10 @@ public static class WorkflowParser
             var model = Section(root, "model", required: true, ModelKeys, ReadModel);
             var data = Section(root, "data", required: true, DataKeys, ReadData);
             var training = Section(root, "training", required: false, TrainingKeys, ReadTraining) ?? new TrainingSpec();
+            if (model is not null)
+            {
+                CheckTrainingAgainstModel(root, training, model.Task);
+            }
             var gates = ReadGates(root, model?.Task ?? ModelTask.Binary, data?.Segments ?? []);
             var approval = Section(root, "approval", required: false, ApprovalKeys, ReadApproval) ?? new ApprovalSpec();
             CheckApprovalAgainstRisk(root, approval, model?.Risk ?? RiskTier.Unknown);
@@ -541,13 +547,136 @@ public static class WorkflowParser
                 Error(f.MarkOf("holdout"), $"'training.holdout' must be greater than 0 and less than 1; got {Fmt(holdout.Value)}");
             }
             var seed = Int(f, "seed");
-            return new TrainingSpec
+            var maxCandidates = Int(f, "max_candidates");
+            if (maxCandidates is < 1 or > 64)
+            {
+                Error(f.MarkOf("max_candidates"), $"'training.max_candidates' must be from 1 to 64; got {maxCandidates}");
+            }
+            var maxParallel = Int(f, "max_parallel");
+            if (maxParallel is < 1 or > 16)
+            {
+                Error(f.MarkOf("max_parallel"), $"'training.max_parallel' must be from 1 to 16; got {maxParallel}");
+            }
+            var validation = Num(f, "validation");
+            if (validation is <= 0 or > 0.5)
+            {
+                Error(f.MarkOf("validation"), $"'training.validation' must be greater than 0 and at most 0.5; got {Fmt(validation.Value)}");
+            }
+            var selectBy = Str(f, "select_by");
+            var errorsBefore = Errors.Count;
+            var grid = ReadGrid(f, trainer ?? "fasttree");
+            var spec = new TrainingSpec
             {
                 Trainer = trainer ?? "fasttree",
                 Parameters = parameters ?? new Dictionary<string, double>(),
                 Holdout = holdout ?? 0.2,
                 Seed = seed ?? 42,
+                Grid = grid ?? new Dictionary<string, IReadOnlyList<double>>(),
+                SelectBy = selectBy,
+                MaxCandidates = maxCandidates is >= 1 and <= 64 ? maxCandidates.Value : 16,
+                MaxParallel = maxParallel is >= 1 and <= 16 ? maxParallel.Value : 4,
+                Validation = validation is > 0 and <= 0.5 ? validation.Value : 0.2,
             };
+            if (grid is null)
+            {
+                foreach (var key in GridOnlyKeys.Where(f.Entries.ContainsKey))
+                {
+                    Error(f.MarkOf(key), $"'training.{key}' applies only with a parameter grid; add 'training.grid'");
+                }
+            }
+            else if (grid.Count > 0 && Errors.Count == errorsBefore)
+            {
+                var count = TrainingGrid.CountCandidates(spec);
+                if (count > spec.MaxCandidates)
+                {
+                    Error(f.MarkOf("grid"), $"'training.grid' makes {count} candidates; at most {spec.MaxCandidates} are allowed ('training.max_candidates')");
+                }
+            }
+            return spec;
+        }
+
+        /// <summary>Reads <c>training.grid</c>: parameter → non-empty list of distinct numbers, each parameter one the
+        /// trainer knows.</summary>
+        private Dictionary<string, IReadOnlyList<double>>? ReadGrid(Fields f, string trainer)
+        {
+            var map = RawMap(f, "grid");
+            if (map is null)
+            {
+                return null;
+            }
+            var known = TrainingGrid.ParametersByTrainer.TryGetValue(trainer, out var names) ? names : [];
+            var grid = new Dictionary<string, IReadOnlyList<double>>(StringComparer.Ordinal);
+            if (map.Children.Count == 0)
+            {
+                Error(map.Start, "'training.grid' must list at least one parameter with its values");
+            }
+            foreach (var (k, v) in map.Children)
+            {
+                var name = (k as YamlScalarNode)?.Value ?? "";
+                if (!known.Contains(name))
+                {
+                    Error(k.Start, $"unknown parameter '{name}' in 'training.grid' for trainer '{trainer}'; expected one of: {string.Join(", ", known)}");
+                    continue;
+                }
+                if (v is not YamlSequenceNode seq)
+                {
+                    Error(v.Start, $"'training.grid.{name}' must be a list of numbers, e.g. [10, 20]");
+                    continue;
+                }
+                if (seq.Children.Count == 0)
+                {
+                    Error(seq.Start, $"'training.grid.{name}' is empty; give at least one value");
+                    continue;
+                }
+                var values = new List<double>();
+                foreach (var item in seq.Children)
+                {
+                    if (item is not YamlScalarNode { Value: { } text }
+                        || !double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) || !double.IsFinite(number))
+                    {
+                        Error(item.Start, $"values of 'training.grid.{name}' must be numbers; got '{(item as YamlScalarNode)?.Value}'");
+                        continue;
+                    }
+                    if (number < 0 || (number == 0 && name is not ("l1" or "l2")))
+                    {
+                        Error(item.Start, $"values of 'training.grid.{name}' must be greater than 0; got {Fmt(number)}");
+                        continue;
+                    }
+                    if (name is "trees" or "leaves" or "min_leaf" or "iterations" && number != Math.Floor(number))
+                    {
+                        Error(item.Start, $"values of 'training.grid.{name}' must be whole numbers; got {Fmt(number)}");
+                        continue;
+                    }
+                    if (values.Contains(number))
+                    {
+                        Error(item.Start, $"'training.grid.{name}' lists {Fmt(number)} more than once");
+                        continue;
+                    }
+                    values.Add(number);
+                }
+                grid[name] = values;
+            }
+            return grid;
+        }
+
+        /// <summary><c>training.select_by</c> must be a metric the model's task reports.</summary>
+        private void CheckTrainingAgainstModel(Fields root, TrainingSpec training, ModelTask task)
+        {
+            if (training.SelectBy is not { } metric || !root.Entries.TryGetValue("training", out var entry) || entry.Value is not YamlMappingNode node)
+            {
+                return;
+            }
+            var known = task switch
+            {
+                ModelTask.Regression => RegressionMetrics,
+                ModelTask.Multiclass => MulticlassMetrics,
+                _ => BinaryMetrics,
+            };
+            if (!known.Contains(metric))
+            {
+                var mark = node.Children.FirstOrDefault(c => c.Key is YamlScalarNode { Value: "select_by" }).Value?.Start ?? node.Start;
+                Error(mark, $"'training.select_by' must be a metric of a {Lower(task)} model: {string.Join(", ", known)}; got '{metric}'");
+            }
         }
 
         private List<GateSpec> ReadGates(Fields root, ModelTask task, IReadOnlyList<SegmentSpec> segments)
@@ -1000,7 +1129,13 @@ public static class WorkflowParser
             {
                 foreach (var (key, value) in monthly)
                 {
-                    if (value < 0)
+                    if (!BudgetSpec.MonthlyLimits.Contains(key))
+                    {
+                        var keyMark = (f.Entries["monthly"].Value as YamlMappingNode)?.Children.Keys
+                            .FirstOrDefault(k => k is YamlScalarNode { Value: var v } && v == key)?.Start ?? f.MarkOf("monthly");
+                        Error(keyMark, $"unknown limit '{key}' in 'budget.monthly'; expected one of: {string.Join(", ", BudgetSpec.MonthlyLimits)}");
+                    }
+                    else if (value < 0)
                     {
                         Error(f.MarkOf("monthly"), $"'budget.monthly.{key}' must be 0 or more; got {Fmt(value)}");
                     }

@@ -1,4 +1,5 @@
 using Microsoft.Azure.Functions.Worker;
+using MLOps.Core.Budgets;
 using MLOps.Core.Events;
 using MLOps.Core.Rollout;
 using MLOps.Core.Workflows;
@@ -19,7 +20,9 @@ public sealed class ActivityFunctions(
     SetTrafficActivity setTraffic,
     ClearTrafficActivity clearTraffic,
     EvaluateRolloutGuardsActivity evaluateGuards,
-    IssueApprovalTokensActivity issueTokens)
+    IssueApprovalTokensActivity issueTokens,
+    ReserveBudgetActivity reserveBudget,
+    ChargeBudgetActivity chargeBudget)
 {
     [Function(nameof(LoadWorkflowActivity))]
     public Task<WorkflowDefinition> LoadWorkflow([ActivityTrigger] LoadWorkflowInput input, FunctionContext context) =>
@@ -64,4 +67,12 @@ public sealed class ActivityFunctions(
     [Function(nameof(IssueApprovalTokensActivity))]
     public Task<IReadOnlyList<ApprovalLink>> IssueTokens([ActivityTrigger] IssueApprovalTokensInput input, FunctionContext context) =>
         issueTokens.RunAsync(input, context.CancellationToken);
+
+    [Function(nameof(ReserveBudgetActivity))]
+    public Task<BudgetDecision> ReserveBudget([ActivityTrigger] BudgetReserveInput input, FunctionContext context) =>
+        reserveBudget.RunAsync(input, context.CancellationToken);
+
+    [Function(nameof(ChargeBudgetActivity))]
+    public Task<BudgetDecision> ChargeBudget([ActivityTrigger] BudgetChargeInput input, FunctionContext context) =>
+        chargeBudget.RunAsync(input, context.CancellationToken);
 }

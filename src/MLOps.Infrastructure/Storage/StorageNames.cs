@@ -14,8 +14,9 @@ public static class StorageNames
     public const string MonitoringTable = "monitoring";
     public const string AuditTable = "audit";
     public const string WorkflowsTable = "workflows";
+    public const string BudgetsTable = "budgets";
 
     public static IReadOnlyList<string> Containers { get; } = [Datasets, Lineage, Quarantine, Artifacts, Inference, Workflows];
 
-    public static IReadOnlyList<string> Tables { get; } = [RegistryTable, MonitoringTable, AuditTable, WorkflowsTable];
+    public static IReadOnlyList<string> Tables { get; } = [RegistryTable, MonitoringTable, AuditTable, WorkflowsTable, BudgetsTable];
 }

@@ -11,7 +11,8 @@ namespace MLOps.Lifecycle.Activities;
 
 /// <summary>Trains the workflow's model on the dataset snapshot, scores the champion on the same holdout,
 /// stores the candidate and the training reference profile. Idempotent: a run that already trained returns
-/// its stored result instead of training again.</summary>
+/// its stored result instead of training again. A grid candidate (<see cref="TrainInput.Candidate"/>) trains with its
+/// own parameters on the training part minus the validation share, under <c>runs/{runId}/candidates/{n}/</c>.</summary>
 public sealed class TrainModelActivity(
     IWorkflowStore workflows,
     IDatasetStore datasets,
@@ -22,7 +23,8 @@ public sealed class TrainModelActivity(
     public async Task<TrainOutput> RunAsync(TrainInput input, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var resultPath = $"{input.Model}/runs/{input.RunId}/training.json";
+        var folder = input.Candidate is { } n ? $"{input.Model}/runs/{input.RunId}/candidates/{n}" : $"{input.Model}/runs/{input.RunId}";
+        var resultPath = $"{folder}/training.json";
         var previous = await artifacts.TryReadJsonAtAsync<TrainOutput>(resultPath, cancellationToken);
         if (previous is not null)
         {
@@ -31,6 +33,10 @@ public sealed class TrainModelActivity(
 
         var workflow = (await workflows.GetAsync(input.Model, input.WorkflowHash, cancellationToken)
             ?? throw new InvalidDataException($"workflow {input.WorkflowHash} of model '{input.Model}' is not registered")).Definition;
+        if (input.Parameters is not null)
+        {
+            workflow = workflow with { Training = workflow.Training with { Parameters = input.Parameters } };
+        }
 
         var work = Directory.CreateTempSubdirectory("mlops-train-");
         try
@@ -62,13 +68,15 @@ public sealed class TrainModelActivity(
             await using (championModel)
             await using (var modelOut = File.Create(modelPath))
             {
-                result = ModelTrainer.Train(workflow, csvPath, modelOut, championModel, cancellationToken);
+                result = input.Validation is { } validation
+                    ? ModelTrainer.Train(workflow, csvPath, modelOut, championModel, validation, cancellationToken)
+                    : ModelTrainer.Train(workflow, csvPath, modelOut, championModel, cancellationToken);
             }
 
             ArtifactRef candidate;
             await using (var modelIn = File.OpenRead(modelPath))
             {
-                candidate = await artifacts.SaveAsync($"{input.Model}/runs/{input.RunId}/model.zip", modelIn, cancellationToken);
+                candidate = await artifacts.SaveAsync($"{folder}/model.zip", modelIn, cancellationToken);
             }
 
             DatasetProfile profile;
@@ -77,7 +85,7 @@ public sealed class TrainModelActivity(
                 profile = ProfileBuilder.FromCsv(csv, workflow);
             }
 
-            var reference = await artifacts.SaveJsonAsync($"{input.Model}/runs/{input.RunId}/reference-profile.json", profile, cancellationToken);
+            var reference = await artifacts.SaveJsonAsync($"{folder}/reference-profile.json", profile, cancellationToken);
             var output = new TrainOutput
             {
                 CandidateUri = candidate.Uri,
@@ -92,6 +100,10 @@ public sealed class TrainModelActivity(
                 Trainer = workflow.Training.Trainer,
                 SegmentMetrics = result.SegmentMetrics,
                 ChampionSegmentMetrics = result.ChampionSegmentMetrics,
+                Candidate = input.Candidate,
+                Parameters = input.Parameters,
+                ValidationMetrics = result.ValidationMetrics,
+                ModelBytes = candidate.Length,
             };
             await artifacts.SaveJsonAsync(resultPath, output, cancellationToken);
             Log.ModelTrained(logger, input.Model, input.RunId, result.TrainRows, result.TrainSeconds);

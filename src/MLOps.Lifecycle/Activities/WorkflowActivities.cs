@@ -39,6 +39,8 @@ public sealed class EvaluateGatesActivity(IWorkflowStore workflows, IArtifactSto
             ChampionSegments = input.Training.ChampionSegmentMetrics,
             input.Training.ChampionVersion,
             Gates = report,
+            input.Training.SelectBy,
+            input.Training.Candidates,
         }, cancellationToken);
         return new EvaluateOutput(report, evidence.Uri);
     }

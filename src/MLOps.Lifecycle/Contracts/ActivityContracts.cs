@@ -1,5 +1,6 @@
 using MLOps.Core.Gates;
 using MLOps.Core.Registry;
+using MLOps.Core.Training;
 
 namespace MLOps.Lifecycle.Contracts;
 
@@ -12,6 +13,12 @@ public sealed record TrainInput
     public required string WorkflowHash { get; init; }
     public required string DatasetUri { get; init; }
     public required string DatasetSha256 { get; init; }
+    /// <summary>Grid candidate number (0-based); null for a run without a grid (or started before grids existed).</summary>
+    public int? Candidate { get; init; }
+    /// <summary>The candidate's full parameters (the workflow's, with its grid values laid over them).</summary>
+    public IReadOnlyDictionary<string, double>? Parameters { get; init; }
+    /// <summary>Share of the training part carved off to compare candidates on (<c>training.validation</c>).</summary>
+    public double? Validation { get; init; }
 }
 
 /// <summary>What training produced: references to the candidate and its evidence, and the holdout figures.</summary>
@@ -31,6 +38,18 @@ public sealed record TrainOutput
     public IReadOnlyDictionary<string, SegmentMetrics>? SegmentMetrics { get; init; }
     /// <summary>The champion's metrics on the same segments.</summary>
     public IReadOnlyDictionary<string, SegmentMetrics>? ChampionSegmentMetrics { get; init; }
+    /// <summary>Grid candidate number, when this is a candidate.</summary>
+    public int? Candidate { get; init; }
+    /// <summary>The parameters it was trained with, when this is a grid candidate.</summary>
+    public IReadOnlyDictionary<string, double>? Parameters { get; init; }
+    /// <summary>Metrics on the validation part of the training split (grid candidates).</summary>
+    public IReadOnlyDictionary<string, double>? ValidationMetrics { get; init; }
+    /// <summary>Size of the stored model, for the budget's storage charge.</summary>
+    public long ModelBytes { get; init; }
+    /// <summary>On the grid's winner: every candidate's references and metrics (never models).</summary>
+    public IReadOnlyList<CandidateSummary>? Candidates { get; init; }
+    /// <summary>On the grid's winner: the metric it was chosen by (on the validation part).</summary>
+    public string? SelectBy { get; init; }
 }
 
 public sealed record EvaluateInput

@@ -44,6 +44,8 @@ public static class RunStages
     public const string Rejected = "rejected";
     public const string ApprovalExpired = "approval-expired";
     public const string Failed = "failed";
+    public const string BudgetCheck = "budget-check";
+    public const string BudgetExceeded = "budget-exceeded";
 }
 
 /// <summary>The custom status of a run: where it is and the figures so far.</summary>
@@ -73,9 +75,14 @@ public sealed record RunStatus
     public bool ApprovalEscalated { get; init; }
     /// <summary>Decisions must carry a signed approval token.</summary>
     public bool ApprovalToken { get; init; }
+    /// <summary>The orchestration version the run was started under (<see cref="Orchestrations.LifecycleVersions"/>);
+    /// empty for runs started before versioning.</summary>
+    public string? OrchestrationVersion { get; init; }
+    /// <summary>Grid runs: candidates trained and the metric that picks the winner.</summary>
+    public int? Candidates { get; init; }
 }
 
-public enum RunOutcome { Deployed, GatesFailed, Rejected, ApprovalExpired, Failed, RolledBack }
+public enum RunOutcome { Deployed, GatesFailed, Rejected, ApprovalExpired, Failed, RolledBack, BudgetExceeded }
 
 /// <summary>Output of <see cref="Orchestrations.LifecycleOrchestrator"/>.</summary>
 public sealed record LifecycleRunResult
@@ -91,6 +98,8 @@ public sealed record LifecycleRunResult
     public IReadOnlyList<string> ApprovedBy { get; init; } = [];
     /// <summary>What the canary or shadow rollout did (null for a direct deployment).</summary>
     public RolloutResult? Rollout { get; init; }
+    /// <summary>The budget's answer when it refused the run (limit, figures).</summary>
+    public Core.Budgets.BudgetDecision? Budget { get; init; }
 }
 
 /// <summary>The external event a human approval or rejection raises on a waiting run.</summary>

@@ -1,6 +1,8 @@
 using Microsoft.DurableTask;
+using MLOps.Core.Budgets;
 using MLOps.Core.Events;
 using MLOps.Core.Registry;
+using MLOps.Core.Training;
 using MLOps.Core.Workflows;
 using MLOps.Lifecycle.Activities;
 using MLOps.Lifecycle.Contracts;
@@ -45,6 +47,7 @@ public static class LifecycleOrchestrator
             Author = input.Author,
             WorkflowHash = input.WorkflowHash,
             UpdatedAt = context.CurrentUtcDateTime,
+            OrchestrationVersion = context.Version,
         };
 
         try
@@ -54,18 +57,65 @@ public static class LifecycleOrchestrator
             await PublishAsync(context, input, LifecycleEventTypes.RunStarted, $"runs/{input.RunId}",
                 new { input.RunId, input.Trigger, input.DatasetSha256, input.DatasetRows, input.WorkflowHash, input.Reason }, input.Author);
 
+            // Since v2: the grid's candidates and the budget (admission before training). Older runs replay without them.
+            var v2 = LifecycleVersions.Supports(context.Version, LifecycleVersions.V2);
+            var grid = v2 ? TrainingGrid.Expand(workflow.Training) : [];
+            var month = BudgetPolicy.MonthOf(context.CurrentUtcDateTime);
+            if (v2)
+            {
+                status = status with { Candidates = grid.Count > 0 ? grid.Count : null };
+                if (workflow.Budget is not null)
+                {
+                    var refused = await AdmitAsync(context, input, workflow, Math.Max(1, grid.Count), month, status);
+                    if (refused is not null)
+                    {
+                        return refused;
+                    }
+                }
+            }
+
             // Train and evaluate.
-            status = Advance(context, status, RunStages.Training, $"training {workflow.Training.Trainer} on {input.DatasetRows} rows");
-            var training = await context.CallActivityAsync<TrainOutput>(nameof(TrainModelActivity), new TrainInput
+            status = Advance(context, status, RunStages.Training, grid.Count > 0
+                ? $"training {grid.Count} {workflow.Training.Trainer} candidates on {input.DatasetRows} rows, {workflow.Training.MaxParallel} at a time"
+                : $"training {workflow.Training.Trainer} on {input.DatasetRows} rows");
+            var trainInput = new TrainInput
             {
                 RunId = input.RunId,
                 Model = input.Model,
                 WorkflowHash = input.WorkflowHash,
                 DatasetUri = input.DatasetUri,
                 DatasetSha256 = input.DatasetSha256,
-            }, TrainingRetry);
-            await PublishAsync(context, input, LifecycleEventTypes.ModelTrained, $"runs/{input.RunId}",
-                new { input.RunId, training.Trainer, training.Metrics, training.ChampionVersion, training.ChampionMetrics, training.TrainRows, training.HoldoutRows, training.TrainSeconds });
+            };
+            var training = grid.Count > 0
+                ? await TrainGridAsync(context, workflow, trainInput, grid)
+                : await context.CallActivityAsync<TrainOutput>(nameof(TrainModelActivity), trainInput, TrainingRetry);
+            if (training.Candidates is { } candidates)
+            {
+                await PublishAsync(context, input, LifecycleEventTypes.ModelTrained, $"runs/{input.RunId}",
+                    new { input.RunId, training.Trainer, training.Metrics, training.ChampionVersion, training.ChampionMetrics, training.TrainRows, training.HoldoutRows, training.TrainSeconds,
+                        training.SelectBy, Winner = training.Candidate, training.Parameters, training.ValidationMetrics, Candidates = candidates });
+            }
+            else
+            {
+                await PublishAsync(context, input, LifecycleEventTypes.ModelTrained, $"runs/{input.RunId}",
+                    new { input.RunId, training.Trainer, training.Metrics, training.ChampionVersion, training.ChampionMetrics, training.TrainRows, training.HoldoutRows, training.TrainSeconds });
+            }
+
+            if (v2)
+            {
+                // Measured usage, all candidates included; a limit passing 80 % publishes a warning once a month.
+                var charged = await context.CallActivityAsync<BudgetDecision>(nameof(ChargeBudgetActivity), new BudgetChargeInput
+                {
+                    Model = input.Model,
+                    Month = month,
+                    ChargeId = $"{input.RunId}/training",
+                    Candidates = training.Candidates?.Count ?? 1,
+                    ComputeSeconds = training.Candidates?.Sum(c => c.TrainSeconds) ?? training.TrainSeconds,
+                    StorageBytes = training.Candidates?.Sum(c => c.ModelBytes) ?? training.ModelBytes,
+                    Budget = workflow.Budget,
+                }, StorageRetry);
+                await PublishBudgetWarningsAsync(context, input, charged);
+            }
 
             status = Advance(context, status with { Metrics = training.Metrics }, RunStages.Evaluating, "evaluating gates on the holdout");
             var evaluation = await context.CallActivityAsync<EvaluateOutput>(nameof(EvaluateGatesActivity), new EvaluateInput
@@ -228,6 +278,85 @@ public static class LifecycleOrchestrator
                 Metrics = status.Metrics,
             });
         }
+    }
+
+    /// <summary>Asks the ledger to admit the run (v2). Returns the completed result when the budget refuses it.</summary>
+    private static async Task<LifecycleRunResult?> AdmitAsync(
+        TaskOrchestrationContext context, LifecycleRunInput input, WorkflowDefinition workflow, int candidates, string month, RunStatus status)
+    {
+        status = Advance(context, status, RunStages.BudgetCheck, $"checking the {month} budget for {candidates} candidate(s)");
+        var decision = await context.CallActivityAsync<BudgetDecision>(nameof(ReserveBudgetActivity), new BudgetReserveInput
+        {
+            Model = input.Model,
+            RunId = input.RunId,
+            Month = month,
+            Candidates = candidates,
+            Budget = workflow.Budget,
+        }, StorageRetry);
+        await PublishBudgetWarningsAsync(context, input, decision);
+        if (decision.Allowed)
+        {
+            return null;
+        }
+
+        await PublishAsync(context, input, LifecycleEventTypes.BudgetExceeded, $"runs/{input.RunId}",
+            new { input.RunId, Month = month, decision.Limit, decision.Reason, decision.Plan, decision.Limits, decision.Currency });
+        var log = context.CreateReplaySafeLogger(nameof(LifecycleOrchestrator));
+        Log.RunRefusedByBudget(log, input.RunId, input.Model, decision.Limit, decision.Reason);
+        Advance(context, status, RunStages.BudgetExceeded, decision.Reason);
+        return await CompleteAsync(context, input, new LifecycleRunResult
+        {
+            RunId = input.RunId,
+            Model = input.Model,
+            Outcome = RunOutcome.BudgetExceeded,
+            Reason = $"budget exceeded ({decision.Limit}): {decision.Reason}",
+            Budget = decision,
+        });
+    }
+
+    private static async Task PublishBudgetWarningsAsync(TaskOrchestrationContext context, LifecycleRunInput input, BudgetDecision decision)
+    {
+        foreach (var limit in decision.Warnings)
+        {
+            var figures = decision.Limits.First(l => l.Name == limit);
+            await PublishAsync(context, input, LifecycleEventTypes.BudgetWarning, $"runs/{input.RunId}",
+                new { input.RunId, Limit = limit, figures.Used, Max = figures.Limit, figures.Share, decision.Currency });
+        }
+    }
+
+    /// <summary>The grid (v2): one <see cref="TrainModelActivity"/> per candidate, at most
+    /// <see cref="TrainingSpec.MaxParallel"/> at a time (a durable fan-out: each batch is one Task.WhenAll), all on the
+    /// same split and seed; the winner is the best on the validation part carved from the training data, so the holdout
+    /// stays untouched for the gates. History holds each candidate's references and metrics, never its model.</summary>
+    private static async Task<TrainOutput> TrainGridAsync(
+        TaskOrchestrationContext context, WorkflowDefinition workflow, TrainInput template, IReadOnlyList<IReadOnlyDictionary<string, double>> grid)
+    {
+        var outputs = new List<TrainOutput>(grid.Count);
+        var parallel = Math.Max(1, workflow.Training.MaxParallel);
+        for (var start = 0; start < grid.Count; start += parallel)
+        {
+            var batch = Enumerable.Range(start, Math.Min(parallel, grid.Count - start))
+                .Select(i => context.CallActivityAsync<TrainOutput>(nameof(TrainModelActivity),
+                    template with { Candidate = i, Parameters = grid[i], Validation = workflow.Training.Validation }, TrainingRetry))
+                .ToList();
+            outputs.AddRange(await Task.WhenAll(batch));
+        }
+
+        var metric = TrainingGrid.SelectionMetric(workflow.Training, workflow.Model.Task);
+        var summaries = outputs.Select((o, i) => new CandidateSummary
+        {
+            Index = o.Candidate ?? i,
+            Parameters = o.Parameters ?? grid[i],
+            ModelUri = o.CandidateUri,
+            ValidationMetrics = o.ValidationMetrics ?? new Dictionary<string, double>(),
+            HoldoutMetrics = o.Metrics,
+            TrainSeconds = o.TrainSeconds,
+            ModelBytes = o.ModelBytes,
+        }).ToList();
+        var best = TrainingGrid.SelectBest(summaries, metric);
+        var log = context.CreateReplaySafeLogger(nameof(LifecycleOrchestrator));
+        Log.GridWinner(log, template.RunId, template.Model, best, summaries.Count, metric);
+        return outputs[best] with { Candidates = summaries, SelectBy = metric };
     }
 
     private sealed record ApprovalOutcome(RunStatus Status, RunOutcome? Outcome, string Actor, string Reason);

@@ -47,6 +47,8 @@ public static class ApiEndpoints
             ToResult(await models.AuditDriftAsync(model, client, ct)));
         api.MapGet("/models/{model}/audit-trail", async (string model, ModelsApi models, CancellationToken ct) =>
             ToResult(await models.AuditTrailAsync(model, ct)));
+        api.MapGet("/models/{model}/budget", async (string model, string? month, BudgetApi budget, CancellationToken ct) =>
+            ToResult(await budget.GetAsync(model, month, ct)));
         api.MapGet("/health", () => Results.Ok(new { status = "ok" }));
         return app;
     }

@@ -120,7 +120,7 @@ public sealed class LocalDurableEngine : IAsyncDisposable
             var address = ResolveAddress(sidecar);
 
             channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { LoggerFactory = loggerFactory });
-            host = BuildHost(channel, registerTasks, configureServices, loggerFactory);
+            host = BuildHost(channel, registerTasks, configureServices, loggerFactory, options.OrchestrationVersion, options.RejectNewerVersions);
             await host.StartAsync(ct);
             if (dispatching)
             {
@@ -275,7 +275,9 @@ public sealed class LocalDurableEngine : IAsyncDisposable
         GrpcChannel channel,
         Action<DurableTaskRegistry>? registerTasks,
         Action<IServiceCollection>? configureServices,
-        ILoggerFactory loggerFactory)
+        ILoggerFactory loggerFactory,
+        string? version,
+        bool rejectNewer)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.Replace(ServiceDescriptor.Singleton(loggerFactory));
@@ -286,6 +288,17 @@ public sealed class LocalDurableEngine : IAsyncDisposable
             {
                 worker.AddTasks(registerTasks);
                 worker.UseGrpc(channel);
+                if (version is not null && rejectNewer)
+                {
+                    // This worker runs its own version and older ones; a newer run is left for a newer worker.
+                    worker.UseVersioning(new DurableTaskWorkerOptions.VersioningOptions
+                    {
+                        Version = version,
+                        DefaultVersion = version,
+                        MatchStrategy = DurableTaskWorkerOptions.VersionMatchStrategy.CurrentOrOlder,
+                        FailureStrategy = DurableTaskWorkerOptions.VersionFailureStrategy.Reject,
+                    });
+                }
             });
         }
 
@@ -293,6 +306,10 @@ public sealed class LocalDurableEngine : IAsyncDisposable
         {
             client.UseGrpc(channel);
             client.RegisterDirectly();
+            if (version is not null)
+            {
+                client.UseDefaultVersion(version);
+            }
         });
         return builder.Build();
     }

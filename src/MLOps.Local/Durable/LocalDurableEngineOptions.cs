@@ -32,6 +32,15 @@ public sealed partial record LocalDurableEngineOptions
     /// <see langword="null"/>: nothing is logged.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 
+    /// <summary>Orchestration version of this deployment: new orchestrations are started with it (the client's default
+    /// version) and orchestrator code reads it back as <c>TaskOrchestrationContext.Version</c>. Null: no versioning.</summary>
+    public string? OrchestrationVersion { get; init; }
+
+    /// <summary>With <see cref="OrchestrationVersion"/>: the worker also checks each run's version and leaves runs of a
+    /// newer version alone (<c>CurrentOrOlder</c>, <c>Reject</c>). Off by default: through this sidecar a rejected work
+    /// item is not handed back to the queue, so it waits out the control-queue visibility timeout (≈ 4–5 min, measured).</summary>
+    public bool RejectNewerVersions { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> when a setting is out of range.</summary>
     public void Validate()
     {

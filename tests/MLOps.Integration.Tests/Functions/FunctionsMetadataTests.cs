@@ -62,6 +62,7 @@ public sealed class FunctionsMetadataTests
     [InlineData("Rollback", "models/{model}/rollback", "post")]
     [InlineData("AuditDrift", "models/{model}/drift-audits", "post")]
     [InlineData("GetAuditTrail", "models/{model}/audit-trail", "get")]
+    [InlineData("GetBudget", "models/{model}/budget", "get")]
     public void HttpTriggers_HaveTheirRoutesAndMethods(string function, string route, string method)
     {
         var http = Binding(function, "httpTrigger");
@@ -91,6 +92,8 @@ public sealed class FunctionsMetadataTests
     [InlineData("ClearTrafficActivity")]
     [InlineData("EvaluateRolloutGuardsActivity")]
     [InlineData("IssueApprovalTokensActivity")]
+    [InlineData("ReserveBudgetActivity")]
+    [InlineData("ChargeBudgetActivity")]
     public void Activities_AreActivityTriggers(string function)
     {
         Binding(function, "activityTrigger");

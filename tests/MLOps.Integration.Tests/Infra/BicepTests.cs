@@ -54,7 +54,7 @@ public sealed class BicepTests(BicepFixture bicep) : IClassFixture<BicepFixture>
             Assert.Contains($"\"{container}\"", storageModule, StringComparison.Ordinal);
         }
 
-        foreach (var table in new[] { "registry", "monitoring", "audit", "workflows" })
+        foreach (var table in new[] { "registry", "monitoring", "audit", "workflows", "budgets" })
         {
             Assert.Contains($"\"{table}\"", storageModule, StringComparison.Ordinal);
         }

@@ -34,6 +34,11 @@ public static class ApprovalOrchestrator
         return WaitAsync(context, input, status => context.SetCustomStatus(status));
     }
 
+    /// <summary>The wait inside a calling orchestration (same history), as runs of <see cref="LifecycleVersions.V1"/>
+    /// did it: <paramref name="report"/> receives every status change for the caller's own custom status.</summary>
+    internal static Task<ApprovalRunResult> WaitInlineAsync(TaskOrchestrationContext context, ApprovalRunInput input, Action<ApprovalStatus> report) =>
+        WaitAsync(context, input, report);
+
     /// <summary>The approval wait itself, reporting its status through <paramref name="report"/> (the custom status,
     /// which the runs API folds into the parent run's view).</summary>
     private static async Task<ApprovalRunResult> WaitAsync(TaskOrchestrationContext context, ApprovalRunInput input, Action<ApprovalStatus> report)

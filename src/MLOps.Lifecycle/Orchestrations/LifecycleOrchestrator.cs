@@ -155,7 +155,7 @@ public static class LifecycleOrchestrator
                 new { input.RunId, version.Version, training.Metrics, training.CandidateUri, input.DatasetSha256, input.WorkflowHash });
 
             // Wait for the approvals the workflow asks for.
-            var approval = await AwaitApprovalAsync(context, input, ApprovalPolicy.Resolve(workflow.Approval, workflow.Model.Risk), status with { Version = version.Version }, version.Version);
+            var approval = await AwaitApprovalAsync(context, input, ApprovalPolicy.Resolve(workflow.Approval, workflow.Model.Risk), status with { Version = version.Version }, version.Version, v2);
             status = approval.Status;
             if (approval.Outcome is { } decided)
             {
@@ -199,10 +199,7 @@ public static class LifecycleOrchestrator
             {
                 // The rollout is a sub-orchestration with a deterministic id: its custom status is the step progress,
                 // which the runs API folds into this run's view while it rolls out.
-                var rolloutId = RolloutOrchestrator.InstanceIdFor(input.RunId);
-                status = Advance(context, status with { RolloutInstanceId = rolloutId }, RunStages.RollingOut,
-                    $"{workflow.Rollout.Strategy} rollout of version {version.Version}");
-                rollout = await context.CallSubOrchestratorAsync<RolloutResult>(nameof(RolloutOrchestrator), new RolloutInput
+                var rolloutInput = new RolloutInput
                 {
                     RunId = input.RunId,
                     Model = input.Model,
@@ -210,8 +207,29 @@ public static class LifecycleOrchestrator
                     Actor = approval.Actor,
                     Rollout = workflow.Rollout,
                     ApprovedBy = status.Approvals,
-                }, new SubOrchestrationOptions { InstanceId = rolloutId });
-                status = status with { Rollout = rollout.Status };
+                };
+                if (v2)
+                {
+                    var rolloutId = RolloutOrchestrator.InstanceIdFor(input.RunId);
+                    status = Advance(context, status with { RolloutInstanceId = rolloutId }, RunStages.RollingOut,
+                        $"{workflow.Rollout.Strategy} rollout of version {version.Version}");
+                    rollout = await context.CallSubOrchestratorAsync<RolloutResult>(nameof(RolloutOrchestrator), rolloutInput,
+                        new SubOrchestrationOptions { InstanceId = rolloutId });
+                    status = status with { Rollout = rollout.Status };
+                }
+                else
+                {
+                    // v1 runs rolled out inline (same history), showing each step in this run's custom status.
+                    status = Advance(context, status, RunStages.RollingOut, $"{workflow.Rollout.Strategy} rollout of version {version.Version}");
+                    var rolling = status;
+                    RolloutStatus? lastStep = null;
+                    rollout = await RolloutOrchestrator.RollOutInlineAsync(context, rolloutInput, step =>
+                    {
+                        lastStep = step;
+                        context.SetCustomStatus(rolling with { Rollout = step, Message = step.Message, UpdatedAt = step.UpdatedAt });
+                    });
+                    status = status with { Rollout = lastStep };
+                }
                 if (rollout.Outcome == RolloutOutcome.RolledBack || rollout.Deployed is null)
                 {
                     Advance(context, status, RunStages.RolledBack, rollout.Reason);
@@ -366,10 +384,25 @@ public static class LifecycleOrchestrator
     /// the runs API raises decisions on it and folds its custom status (approvals so far, who may approve) into the
     /// run's view while it waits.</summary>
     private static async Task<ApprovalOutcome> AwaitApprovalAsync(
-        TaskOrchestrationContext context, LifecycleRunInput input, ApprovalPolicy policy, RunStatus status, int version)
+        TaskOrchestrationContext context, LifecycleRunInput input, ApprovalPolicy policy, RunStatus status, int version, bool v2)
     {
         var now = context.CurrentUtcDateTime;
         var deadline = now.Add(policy.Timeout);
+        var request = new ApprovalRunInput
+        {
+            RunId = input.RunId,
+            Model = input.Model,
+            Version = version,
+            Author = input.Author,
+            Policy = policy,
+            Deadline = deadline,
+            EscalateAt = policy.Escalation is { } escalation ? now.Add(escalation.After) : null,
+        };
+        if (!v2)
+        {
+            return await AwaitApprovalInlineAsync(context, policy, status, deadline, request);
+        }
+
         var approvalId = ApprovalOrchestrator.InstanceIdFor(input.RunId);
         status = Advance(context, status with
             {
@@ -381,17 +414,37 @@ public static class LifecycleOrchestrator
             },
             RunStages.AwaitingApproval, $"waiting for {policy.Required} approval(s) until {deadline:u}");
 
-        var result = await context.CallSubOrchestratorAsync<ApprovalRunResult>(nameof(ApprovalOrchestrator), new ApprovalRunInput
-        {
-            RunId = input.RunId,
-            Model = input.Model,
-            Version = version,
-            Author = input.Author,
-            Policy = policy,
-            Deadline = deadline,
-            EscalateAt = policy.Escalation is { } escalation ? now.Add(escalation.After) : null,
-        }, new SubOrchestrationOptions { InstanceId = approvalId });
+        var result = await context.CallSubOrchestratorAsync<ApprovalRunResult>(nameof(ApprovalOrchestrator), request,
+            new SubOrchestrationOptions { InstanceId = approvalId });
+        return Decide(status, result);
+    }
 
+    /// <summary>The v1 path: the approval wait ran inline (same history), decisions were raised on the run itself (no
+    /// <see cref="RunStatus.ApprovalInstanceId"/>, so the runs API raises them there) and the run's status carried the
+    /// approvals so far. Kept so v1 runs still waiting replay as they began.</summary>
+    private static async Task<ApprovalOutcome> AwaitApprovalInlineAsync(
+        TaskOrchestrationContext context, ApprovalPolicy policy, RunStatus status, DateTime deadline, ApprovalRunInput request)
+    {
+        status = Advance(context, status with
+            {
+                ApprovalsRequired = policy.Required,
+                ApprovalDeadline = deadline,
+                ApprovalEligible = policy.Approvers,
+                ApprovalToken = policy.Token,
+            },
+            RunStages.AwaitingApproval, $"waiting for {policy.Required} approval(s) until {deadline:u}");
+        var waiting = status;
+        var result = await ApprovalOrchestrator.WaitInlineAsync(context, request, approval => waiting = Advance(context, waiting with
+        {
+            Approvals = approval.Approvals,
+            ApprovalEligible = approval.Eligible,
+            ApprovalEscalated = approval.Escalated,
+        }, RunStages.AwaitingApproval, approval.Message ?? waiting.Message ?? ""));
+        return Decide(waiting, result);
+    }
+
+    private static ApprovalOutcome Decide(RunStatus status, ApprovalRunResult result)
+    {
         status = status with { Approvals = result.Approvals, ApprovalEscalated = result.Escalated };
         RunOutcome? outcome = result.Verdict switch
         {

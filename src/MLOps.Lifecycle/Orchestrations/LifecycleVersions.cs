@@ -15,11 +15,13 @@ namespace MLOps.Lifecycle.Orchestrations;
 /// inside activities need no new version.</remarks>
 public static class LifecycleVersions
 {
-    /// <summary>Train one model, gates, approval, rollout (runs started with no version behave as this one).</summary>
+    /// <summary>Train one model, gates, approval and rollout inline in the run (runs started with no version behave as
+    /// this one).</summary>
     public const string V1 = "1.0";
 
-    /// <summary>Adds the parameter grid (a fan-out of candidates picked on a validation split) and the budget ledger
-    /// (admission before training, charges after).</summary>
+    /// <summary>Adds the parameter grid (a fan-out of candidates picked on a validation split), the budget ledger
+    /// (admission before training, charges after), and runs approval and rollout as sub-orchestrations
+    /// (<see cref="ApprovalOrchestrator"/>, <see cref="RolloutOrchestrator"/>) where v1 ran them inline.</summary>
     public const string V2 = "2.0";
 
     /// <summary>The version new runs are started under.</summary>

@@ -42,6 +42,11 @@ public static class RolloutOrchestrator
         return RollOutAsync(context, input, context.SetCustomStatus);
     }
 
+    /// <summary>The rollout inside a calling orchestration (same history), as runs of <see cref="LifecycleVersions.V1"/>
+    /// did it: <paramref name="onStatus"/> receives every status change for the caller's own custom status.</summary>
+    internal static Task<RolloutResult> RollOutInlineAsync(TaskOrchestrationContext context, RolloutInput input, Action<RolloutStatus> onStatus) =>
+        RollOutAsync(context, input, onStatus);
+
     /// <summary>The rollout itself: <paramref name="onStatus"/> receives every status change (the custom status, which
     /// the runs API folds into the parent run's view).</summary>
     private static async Task<RolloutResult> RollOutAsync(TaskOrchestrationContext context, RolloutInput input, Action<RolloutStatus> onStatus)

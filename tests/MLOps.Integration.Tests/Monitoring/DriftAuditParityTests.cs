@@ -232,6 +232,14 @@ public sealed class DriftAuditParityTests(AzuriteFixture azurite, ITestOutputHel
         // Starting the same model and window again finds the same instance: one audit.
         Assert.Equal(instanceId, await service.StartAsync(Client, Model, result.WindowEnd, "schedule"));
         Assert.Single(await Get<IMonitoringStore>().ListAuditsAsync(Model));
+
+        // The request path (what the HTTP route and the CLI call) on the warm engine: same numbers, new window.
+        clock.Restart();
+        var again = await service.AuditAsync(Model, Client);
+        output.WriteLine($"request audit on the warm engine: {clock.Elapsed.TotalMilliseconds:F0} ms");
+        Assert.NotNull(again);
+        Assert.NotEqual(audit.AuditId, again.AuditId);
+        Assert.True(AssertSameMetrics(offline, again.Report) > 50);
     }
 
     [Fact]

@@ -51,7 +51,7 @@ public sealed class BlobInferenceStore : IInferenceStore
     }
 
     /// <summary>How many captures a range read downloads at the same time.</summary>
-    public const int ParallelDownloads = 8;
+    public const int ParallelDownloads = 16;
 
     /// <summary>Names of the captures in the window, by hour, in listing (= time) order; blobs outside the window are
     /// skipped by the time in their name without being read.</summary>

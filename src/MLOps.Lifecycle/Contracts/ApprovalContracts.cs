@@ -66,6 +66,8 @@ public sealed record ApprovalStatus
     public DateTime? EscalateAt { get; init; }
     public bool Escalated { get; init; }
     public bool Token { get; init; }
+    /// <summary>When the approval request (with its links) was published; null until then.</summary>
+    public DateTime? RequestedAt { get; init; }
     public string? Message { get; init; }
     public DateTime UpdatedAt { get; init; }
 }

@@ -49,6 +49,9 @@ public sealed record RolloutResult
     public IReadOnlyList<RolloutStepResult> Steps { get; init; } = [];
     /// <summary>The production move, when promoted.</summary>
     public DeployOutput? Deployed { get; init; }
+    /// <summary>The rollout's last custom status (promoted or rolled back, with the step it reached), which the
+    /// lifecycle run keeps in its own status once the rollout sub-orchestration has ended.</summary>
+    public RolloutStatus? Status { get; init; }
 }
 
 /// <summary>Custom status of a rollout: where it is.</summary>

@@ -65,6 +65,9 @@ public sealed record RunStatus
     /// <summary>Instance id of the approval sub-orchestration the decisions are raised on (see
     /// <see cref="Orchestrations.ApprovalOrchestrator.InstanceIdFor"/>); null for runs started before it existed.</summary>
     public string? ApprovalInstanceId { get; init; }
+    /// <summary>Instance id of the rollout sub-orchestration (see <see cref="Orchestrations.RolloutOrchestrator.InstanceIdFor"/>)
+    /// whose custom status is the step progress while the run rolls out.</summary>
+    public string? RolloutInstanceId { get; init; }
     /// <summary>Who may approve now; empty means anyone but the author.</summary>
     public IReadOnlyList<string> ApprovalEligible { get; init; } = [];
     public bool ApprovalEscalated { get; init; }

@@ -31,9 +31,9 @@ public sealed class RunsApi(IWorkflowStore workflows, IEventPublisher events, Ti
     /// <summary>Header that may carry the approval token.</summary>
     public const string TokenHeader = "X-MLOps-Approval-Token";
 
-    /// <summary>How long a decision waits for the approval sub-orchestration to start (it starts right after the
-    /// run shows awaiting-approval).</summary>
-    private static readonly TimeSpan ApprovalStartWait = TimeSpan.FromSeconds(15);
+    /// <summary>How long a decision waits for the approval sub-orchestration to start (it starts right after the run
+    /// shows awaiting-approval).</summary>
+    private static readonly TimeSpan ApprovalStartWait = TimeSpan.FromSeconds(10);
 
     public RunsApi(IWorkflowStore workflows, IEventPublisher events, TimeProvider time)
         : this(workflows, events, time, null, null)
@@ -41,23 +41,29 @@ public sealed class RunsApi(IWorkflowStore workflows, IEventPublisher events, Ti
     }
 
     /// <summary>A run with its status; while it awaits approval, the approvals so far (and who may approve now)
-    /// come from its approval sub-orchestration.</summary>
+    /// come from its approval sub-orchestration, and while it rolls out, the step progress from its rollout
+    /// sub-orchestration.</summary>
     public static async Task<RunView?> GetRunAsync(DurableTaskClient client, string runId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(client);
         var instance = await client.GetInstanceAsync(runId, getInputsAndOutputs: true, cancellationToken);
-        if (instance is null)
+        return instance is null ? null : await WithChildStatusAsync(client, ToView(instance), cancellationToken);
+    }
+
+    /// <summary>Folds the custom status of the sub-orchestration the run waits on into the run's status.</summary>
+    private static async Task<RunView> WithChildStatusAsync(DurableTaskClient client, RunView view, CancellationToken cancellationToken)
+    {
+        if (view.RuntimeStatus != nameof(OrchestrationRuntimeStatus.Running))
         {
-            return null;
+            return view;
         }
 
-        var view = ToView(instance);
-        if (view.Status is { Stage: RunStages.AwaitingApproval, ApprovalInstanceId: { } childId } status)
+        if (view.Status is { Stage: RunStages.AwaitingApproval, ApprovalInstanceId: { } approvalId } status)
         {
-            var child = await GetApprovalAsync(client, childId, cancellationToken);
+            var child = await GetApprovalAsync(client, approvalId, cancellationToken);
             if (child?.Status is { } approval)
             {
-                view = view with
+                return view with
                 {
                     Status = status with
                     {
@@ -66,7 +72,25 @@ public sealed class RunsApi(IWorkflowStore workflows, IEventPublisher events, Ti
                         ApprovalDeadline = approval.Deadline,
                         ApprovalEligible = approval.Eligible,
                         ApprovalEscalated = approval.Escalated,
+                        ApprovalToken = approval.Token,
                         Message = approval.Message ?? status.Message,
+                        UpdatedAt = Later(status.UpdatedAt, approval.UpdatedAt),
+                    },
+                };
+            }
+        }
+        else if (view.Status is { Stage: RunStages.RollingOut, RolloutInstanceId: { } rolloutId } rolling)
+        {
+            var child = await client.GetInstanceAsync(rolloutId, getInputsAndOutputs: true, cancellationToken);
+            if (Read<RolloutStatus>(child?.SerializedCustomStatus) is { } rollout)
+            {
+                return view with
+                {
+                    Status = rolling with
+                    {
+                        Rollout = rollout,
+                        Message = rollout.Message ?? rolling.Message,
+                        UpdatedAt = Later(rolling.UpdatedAt, rollout.UpdatedAt),
                     },
                 };
             }
@@ -75,9 +99,11 @@ public sealed class RunsApi(IWorkflowStore workflows, IEventPublisher events, Ti
         return view;
     }
 
+    private static DateTime Later(DateTime a, DateTime b) => a >= b ? a : b;
+
     private static async Task<(OrchestrationRuntimeStatus RuntimeStatus, ApprovalStatus? Status)?> GetApprovalAsync(DurableTaskClient client, string instanceId, CancellationToken cancellationToken)
     {
-        var child = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, cancellationToken);
+        var child = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: true, cancellationToken);
         return child is null ? null : (child.RuntimeStatus, Read<ApprovalStatus>(child.SerializedCustomStatus));
     }
 
@@ -102,7 +128,7 @@ public sealed class RunsApi(IWorkflowStore workflows, IEventPublisher events, Ti
             var view = ToView(instance);
             if (model is null || string.Equals(view.Input?.Model, model, StringComparison.OrdinalIgnoreCase))
             {
-                runs.Add(view);
+                runs.Add(await WithChildStatusAsync(client, view, cancellationToken));
             }
         }
 
@@ -150,19 +176,27 @@ public sealed class RunsApi(IWorkflowStore workflows, IEventPublisher events, Ti
         var tokenRequired = false;
         if (status.ApprovalInstanceId is { } childId)
         {
-            var approval = await WaitForApprovalAsync(client, childId, cancellationToken);
-            if (approval is null)
+            // The approval sub-orchestration starts right after the run shows awaiting-approval. A decision is raised
+            // only once it runs: an event for an instance that does not exist yet may be discarded (e.g. while a
+            // restarted host takes over a start message the dead one had taken), so the caller is told to retry.
+            var child = await WaitForApprovalStartAsync(client, childId, cancellationToken);
+            if (child is not { RuntimeStatus: OrchestrationRuntimeStatus.Running })
             {
-                var child = await client.GetInstanceAsync(childId, getInputsAndOutputs: true, cancellationToken);
-                return ApiResult.Error(409, $"run '{runId}' is not waiting for approval (its approval '{childId}' is {child?.RuntimeStatus.ToString() ?? "not started"})",
-                    child is null ? null : new { child.RuntimeStatus, child.SerializedCustomStatus, child.SerializedOutput, Failure = child.FailureDetails?.ErrorMessage });
+                return child is null or { RuntimeStatus: OrchestrationRuntimeStatus.Pending }
+                    ? ApiResult.Error(409, $"the approval of run '{runId}' ('{childId}') has not started yet; retry in a few seconds")
+                    : ApiResult.Error(409, $"run '{runId}' is not waiting for approval (its approval '{childId}' is {child.RuntimeStatus})",
+                        new { child.RuntimeStatus, child.SerializedCustomStatus, child.SerializedOutput, Failure = child.FailureDetails?.ErrorMessage });
             }
 
-            (eligible, approvedSoFar, target, tokenRequired) = (approval.Eligible, approval.Approvals, childId, approval.Token);
+            // The run's view was read with the child's approvals so far and who may approve now; read it again if the
+            // child started only now.
+            status = (await GetRunAsync(client, runId, cancellationToken))?.Status ?? status;
+            (eligible, approvedSoFar, target, tokenRequired) = (status.ApprovalEligible, status.Approvals, childId, status.ApprovalToken);
         }
         else
         {
-            // The approval waits inline in the run: its status carries who may approve (older runs: the workflow says).
+            // A run started before approval was a sub-orchestration waits inline: its status carries who may approve
+            // (older runs still: the workflow says).
             var workflow = status.ApprovalEligible.Count > 0 ? null : await workflows.GetAsync(input.Model, input.WorkflowHash, cancellationToken);
             (eligible, approvedSoFar, target, tokenRequired) =
                 (status.ApprovalEligible.Count > 0 ? status.ApprovalEligible : workflow?.Definition.Approval.Approvers ?? [], status.Approvals, runId, status.ApprovalToken);
@@ -205,22 +239,17 @@ public sealed class RunsApi(IWorkflowStore workflows, IEventPublisher events, Ti
         return ApiResult.Error(code, reason);
     }
 
-    /// <summary>The approval sub-orchestration's status once it runs (it starts right after the parent shows
-    /// awaiting-approval; a decision raised before it exists would be lost).</summary>
-    private async Task<ApprovalStatus?> WaitForApprovalAsync(DurableTaskClient client, string childId, CancellationToken cancellationToken)
+    /// <summary>The approval sub-orchestration once it runs (or has ended), waiting up to <see cref="ApprovalStartWait"/>
+    /// while it is not there or pending; null when it never appeared.</summary>
+    private async Task<OrchestrationMetadata?> WaitForApprovalStartAsync(DurableTaskClient client, string childId, CancellationToken cancellationToken)
     {
         var deadline = time.GetUtcNow() + ApprovalStartWait;
         while (true)
         {
-            var child = await GetApprovalAsync(client, childId, cancellationToken);
-            if (child is { RuntimeStatus: OrchestrationRuntimeStatus.Running, Status: { } status })
+            var child = await client.GetInstanceAsync(childId, getInputsAndOutputs: true, cancellationToken);
+            if (child is not (null or { RuntimeStatus: OrchestrationRuntimeStatus.Pending }) || time.GetUtcNow() >= deadline)
             {
-                return status;
-            }
-
-            if (child is { RuntimeStatus: not (OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Pending) } || time.GetUtcNow() >= deadline)
-            {
-                return null;
+                return child;
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(200), time, cancellationToken);

@@ -34,9 +34,9 @@ public static class ApprovalOrchestrator
         return WaitAsync(context, input, status => context.SetCustomStatus(status));
     }
 
-    /// <summary>The approval wait itself, reporting its status through <paramref name="report"/>: as a sub-orchestration
-    /// that is its own custom status; inline in <see cref="LifecycleOrchestrator"/> it is folded into the run's status.</summary>
-    public static async Task<ApprovalRunResult> WaitAsync(TaskOrchestrationContext context, ApprovalRunInput input, Action<ApprovalStatus> report)
+    /// <summary>The approval wait itself, reporting its status through <paramref name="report"/> (the custom status,
+    /// which the runs API folds into the parent run's view).</summary>
+    private static async Task<ApprovalRunResult> WaitAsync(TaskOrchestrationContext context, ApprovalRunInput input, Action<ApprovalStatus> report)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
@@ -70,6 +70,8 @@ public static class ApprovalOrchestrator
             policy.Token,
             Links = links,
         });
+        status = status with { RequestedAt = context.CurrentUtcDateTime, UpdatedAt = context.CurrentUtcDateTime };
+        report(status);
 
         using var timers = new CancellationTokenSource();
         var expiry = context.CreateTimer(input.Deadline, timers.Token);

@@ -147,13 +147,12 @@ public static class LifecycleOrchestrator
             RolloutResult? rollout = null;
             if (workflow.Rollout.Strategy is "canary" or "shadow")
             {
-                // Run inline (same history) rather than as a sub-orchestration: the local engine's gRPC sidecar over
-                // the Azure Storage backend never started sub-orchestrations (measured); the rollout's progress shows
-                // in this run's custom status.
-                status = Advance(context, status, RunStages.RollingOut, $"{workflow.Rollout.Strategy} rollout of version {version.Version}");
-                var rolling = status;
-                RolloutStatus? lastStep = null;
-                rollout = await RolloutOrchestrator.RollOutAsync(context, new RolloutInput
+                // The rollout is a sub-orchestration with a deterministic id: its custom status is the step progress,
+                // which the runs API folds into this run's view while it rolls out.
+                var rolloutId = RolloutOrchestrator.InstanceIdFor(input.RunId);
+                status = Advance(context, status with { RolloutInstanceId = rolloutId }, RunStages.RollingOut,
+                    $"{workflow.Rollout.Strategy} rollout of version {version.Version}");
+                rollout = await context.CallSubOrchestratorAsync<RolloutResult>(nameof(RolloutOrchestrator), new RolloutInput
                 {
                     RunId = input.RunId,
                     Model = input.Model,
@@ -161,12 +160,8 @@ public static class LifecycleOrchestrator
                     Actor = approval.Actor,
                     Rollout = workflow.Rollout,
                     ApprovedBy = status.Approvals,
-                }, step =>
-                {
-                    lastStep = step;
-                    context.SetCustomStatus(rolling with { Rollout = step, Message = step.Message, UpdatedAt = step.UpdatedAt });
-                });
-                status = status with { Rollout = lastStep };
+                }, new SubOrchestrationOptions { InstanceId = rolloutId });
+                status = status with { Rollout = rollout.Status };
                 if (rollout.Outcome == RolloutOutcome.RolledBack || rollout.Deployed is null)
                 {
                     Advance(context, status, RunStages.RolledBack, rollout.Reason);
@@ -237,28 +232,27 @@ public static class LifecycleOrchestrator
 
     private sealed record ApprovalOutcome(RunStatus Status, RunOutcome? Outcome, string Actor, string Reason);
 
-    /// <summary>Shows the run as awaiting approval and runs <see cref="ApprovalOrchestrator"/>'s wait. It runs inline
-    /// (decisions are raised on the run; the run's status carries the approvals so far): the local engine's sidecar
-    /// does not dispatch sub-orchestrations (see SubOrchestrationTests). Where sub-orchestrations run, the same
-    /// wait is called with <c>CallSubOrchestratorAsync(nameof(ApprovalOrchestrator), …, new TaskOptions().WithInstanceId(
-    /// ApprovalOrchestrator.InstanceIdFor(runId)))</c> and <see cref="RunStatus.ApprovalInstanceId"/> set; the runs API
-    /// handles both.</summary>
+    /// <summary>Shows the run as awaiting approval and waits for <see cref="ApprovalOrchestrator"/>, a sub-orchestration
+    /// with the deterministic id <see cref="ApprovalOrchestrator.InstanceIdFor"/> (kept in <see cref="RunStatus.ApprovalInstanceId"/>):
+    /// the runs API raises decisions on it and folds its custom status (approvals so far, who may approve) into the
+    /// run's view while it waits.</summary>
     private static async Task<ApprovalOutcome> AwaitApprovalAsync(
         TaskOrchestrationContext context, LifecycleRunInput input, ApprovalPolicy policy, RunStatus status, int version)
     {
         var now = context.CurrentUtcDateTime;
         var deadline = now.Add(policy.Timeout);
+        var approvalId = ApprovalOrchestrator.InstanceIdFor(input.RunId);
         status = Advance(context, status with
             {
                 ApprovalsRequired = policy.Required,
                 ApprovalDeadline = deadline,
                 ApprovalEligible = policy.Approvers,
                 ApprovalToken = policy.Token,
+                ApprovalInstanceId = approvalId,
             },
             RunStages.AwaitingApproval, $"waiting for {policy.Required} approval(s) until {deadline:u}");
 
-        var waiting = status;
-        var result = await ApprovalOrchestrator.WaitAsync(context, new ApprovalRunInput
+        var result = await context.CallSubOrchestratorAsync<ApprovalRunResult>(nameof(ApprovalOrchestrator), new ApprovalRunInput
         {
             RunId = input.RunId,
             Model = input.Model,
@@ -267,13 +261,7 @@ public static class LifecycleOrchestrator
             Policy = policy,
             Deadline = deadline,
             EscalateAt = policy.Escalation is { } escalation ? now.Add(escalation.After) : null,
-        }, approval => waiting = Advance(context, waiting with
-        {
-            Approvals = approval.Approvals,
-            ApprovalEligible = approval.Eligible,
-            ApprovalEscalated = approval.Escalated,
-        }, RunStages.AwaitingApproval, approval.Message ?? waiting.Message ?? ""));
-        status = waiting;
+        }, new SubOrchestrationOptions { InstanceId = approvalId });
 
         status = status with { Approvals = result.Approvals, ApprovalEscalated = result.Escalated };
         RunOutcome? outcome = result.Verdict switch

@@ -42,9 +42,9 @@ public static class RolloutOrchestrator
         return RollOutAsync(context, input, context.SetCustomStatus);
     }
 
-    /// <summary>The rollout inside a calling orchestration (same history): <paramref name="onStatus"/> receives every
-    /// status change so the caller can show it in its own custom status.</summary>
-    public static async Task<RolloutResult> RollOutAsync(TaskOrchestrationContext context, RolloutInput input, Action<RolloutStatus> onStatus)
+    /// <summary>The rollout itself: <paramref name="onStatus"/> receives every status change (the custom status, which
+    /// the runs API folds into the parent run's view).</summary>
+    private static async Task<RolloutResult> RollOutAsync(TaskOrchestrationContext context, RolloutInput input, Action<RolloutStatus> onStatus)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
@@ -187,9 +187,10 @@ public static class RolloutOrchestrator
         await context.CallActivityAsync<bool>(nameof(ClearTrafficActivity), new ClearTrafficInput(input.Model, input.RunId), StorageRetry);
         await PublishAsync(context, input, LifecycleEventTypes.RolloutPromoted,
             new { input.RunId, deployed.Version, deployed.PreviousVersion, input.Rollout.Strategy, Reason = reason, Steps = judged.Count });
-        SetStatus(context, onStatus, status, RolloutStages.Promoted, reason);
+        var promoted = SetStatus(context, onStatus, status, RolloutStages.Promoted, reason);
         return new RolloutResult
         {
+            Status = promoted,
             Outcome = RolloutOutcome.Promoted,
             Strategy = input.Rollout.Strategy,
             Reason = reason,
@@ -206,9 +207,10 @@ public static class RolloutOrchestrator
         await context.CallActivityAsync<bool>(nameof(ClearTrafficActivity), new ClearTrafficInput(input.Model, input.RunId), StorageRetry);
         await PublishAsync(context, input, LifecycleEventTypes.RolloutRolledBack,
             new { input.RunId, CandidateVersion = input.Version, StableVersion = stable, Guard = guard, Reason = reason, Step = status.Step, status.Percent });
-        SetStatus(context, onStatus, status with { Percent = 0 }, RolloutStages.RolledBack, reason);
+        var rolledBack = SetStatus(context, onStatus, status with { Percent = 0 }, RolloutStages.RolledBack, reason);
         return new RolloutResult
         {
+            Status = rolledBack,
             Outcome = RolloutOutcome.RolledBack,
             Strategy = input.Rollout.Strategy,
             Reason = reason,

@@ -25,7 +25,12 @@ public class SampleWorkflowTests
         Assert.Contains(wf.Gates, g => g is { Metric: "log_loss", Max: not null });
         Assert.Equal(1, wf.Approval.Required);
         Assert.Equal(TimeSpan.FromDays(2), wf.Approval.Timeout);
-        Assert.Equal("direct", wf.Rollout.Strategy);
+        Assert.Equal("canary", wf.Rollout.Strategy);
+        Assert.Equal([10, 50, 100], wf.Rollout.Steps);
+        Assert.NotNull(wf.Rollout.Guards.MaxErrorRate);
+        Assert.NotNull(wf.Rollout.Guards.MaxLatencyP99Ms);
+        Assert.NotNull(wf.Rollout.Guards.MaxPredictionDrift);
+        Assert.True(wf.Rollout.Guards.MinRequests > 0);
         Assert.Equal("0 */6 * * *", wf.Monitoring.Schedule);
         Assert.Equal(TimeSpan.FromDays(1), wf.Monitoring.Window);
         Assert.Equal(100, wf.Monitoring.MinRows);

@@ -1,14 +1,19 @@
 using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.DurableTask.Client;
 using MLOps.Cli;
 using MLOps.Infrastructure.Azurite;
 using MLOps.Integration.Tests.Fixtures;
 using MLOps.Integration.Tests.Support;
+using MLOps.Lifecycle.Contracts;
+using MLOps.Lifecycle.Handlers;
 using MLOps.Local;
+using MLOps.Local.Durable;
 
 namespace MLOps.Integration.Tests.EndToEnd;
 
-/// <summary>A run waiting for approval survives the host process being killed (SIGKILL): a new process with the
-/// same task hub and worker id takes it over, the approval arrives, the run deploys.</summary>
+/// <summary>A run waiting for approval (in its approval sub-orchestration) survives the host process being killed
+/// (SIGKILL): a new process on the same task hub takes it over, the approval arrives, the run deploys.</summary>
 [Collection("Azurite")]
 public sealed class KillAndResumeTests(AzuriteFixture azurite)
 {
@@ -28,22 +33,55 @@ public sealed class KillAndResumeTests(AzuriteFixture azurite)
             var runId = await TestHosts.WaitForRunIdAsync(api, "credit-risk");
             var before = await TestHosts.WaitForStageAsync(api, runId, "awaiting-approval");
             Assert.True(before.GetProperty("status").GetProperty("stage").GetString() == "awaiting-approval", before.ToString());
+
+            // The run waits in its approval sub-orchestration, which has published its request (so no activity of
+            // its is in flight: a message a killed worker had taken stays invisible for minutes), when the host dies.
+            var approvalId = before.GetProperty("status").GetProperty("approvalInstanceId").GetString()!;
+            Assert.Equal(runId + ":approval", approvalId);
+            await using (var observer = await LocalDurableEngine.StartClientAsync(new LocalDurableEngineOptions
+                         {
+                             StorageConnectionString = azurite.ConnectionString,
+                             TaskHubName = options.TaskHub,
+                             WorkerId = options.WorkerId + "-observer",
+                         }))
+            {
+                var requested = await observer.Client.WaitForStateAsync(approvalId, m => m.RuntimeStatus == OrchestrationRuntimeStatus.Running
+                    && m.SerializedCustomStatus is { } custom && JsonSerializer.Deserialize<ApprovalStatus>(custom, Json.Options)?.RequestedAt is not null,
+                    TimeSpan.FromSeconds(60));
+                Assert.Equal("ApprovalOrchestrator", requested.Name);
+            }
+
             first.Kill(entireProcessTree: true);
             await first.WaitForExitAsync();
+            var killedAt = Stopwatch.StartNew();
 
             // A replacement host (another worker id) takes the dead host's partitions over once their leases lapse.
             var second = StartHost(options with { WorkerId = options.WorkerId + "b" }, out var secondUrl);
             try
             {
                 using var api2 = ApiClient.For(await secondUrl);
+                Console.WriteLine($"kill → replacement API up: {killedAt.ElapsedMilliseconds} ms");
                 var waiting = (await api2.GetAsync($"runs/{runId}")).Body;
                 Assert.Equal("Running", waiting.GetProperty("runtimeStatus").GetString());
                 Assert.Equal("awaiting-approval", waiting.GetProperty("status").GetProperty("stage").GetString());
                 var approvedAt = Stopwatch.StartNew();
                 Assert.Equal(202, (await api2.PostAsync($"runs/{runId}/approve", new { }, "bob")).Status);
-                var done = await TestHosts.WaitForCompletionAsync(api2, runId);
+                JsonElement done;
+                try
+                {
+                    done = await TestHosts.WaitForCompletionAsync(api2, runId);
+                }
+                catch (TimeoutException)
+                {
+                    Console.WriteLine($"approval sub-orchestration: {(await api2.GetAsync($"runs/{approvalId}")).Body}");
+                    throw;
+                }
+
                 Assert.Equal("Deployed", done.GetProperty("result").GetProperty("outcome").GetString());
-                Console.WriteLine($"approval → completion after restart: {approvedAt.ElapsedMilliseconds} ms");
+                Assert.Equal(["bob"], done.GetProperty("result").GetProperty("approvedBy").EnumerateArray().Select(a => a.GetString()));
+                var child = (await api2.GetAsync($"runs/{approvalId}")).Body;
+                Assert.Equal("Completed", child.GetProperty("runtimeStatus").GetString());
+                Console.WriteLine($"approval → completion after restart: {approvedAt.ElapsedMilliseconds} ms; kill → completion {killedAt.ElapsedMilliseconds} ms");
             }
             finally
             {

@@ -62,9 +62,21 @@ public sealed class LifecycleEndToEndTests(AzuriteFixture azurite)
         var retrainId = drifted.GetProperty("retrainRunId").GetString()!;
         Assert.Equal("awaiting-approval", (await TestHosts.WaitForStageAsync(api, retrainId, "awaiting-approval")).GetProperty("status").GetProperty("stage").GetString());
         Assert.Equal(202, (await api.PostAsync($"runs/{retrainId}/approve", new { }, "bob")).Status);
-        var retrained = await TestHosts.WaitForCompletionAsync(api, retrainId);
-        Assert.Equal(2, retrained.GetProperty("result").GetProperty("version").GetInt32());
-        Assert.Equal(1, retrained.GetProperty("result").GetProperty("previousVersion").GetInt32());
+
+        // The sample rolls out by canary (10 → 50 → 100 %): scoring traffic during the bakes gives the guards data,
+        // and the run's view shows the rollout's steps as they advance.
+        var (retrained, percents) = await TestHosts.DriveTrafficUntilDoneAsync(api, Model, retrainId, n => CreditRiskData.FeatureRows(5, seed: 3000 + n, DemoCommand.Drift));
+        var retrainResult = retrained.GetProperty("result");
+        Assert.Equal("Deployed", retrainResult.GetProperty("outcome").GetString());
+        Assert.Equal(2, retrainResult.GetProperty("version").GetInt32());
+        Assert.Equal(1, retrainResult.GetProperty("previousVersion").GetInt32());
+        var rollout = retrainResult.GetProperty("rollout");
+        Assert.Equal("Promoted", rollout.GetProperty("outcome").GetString());
+        Assert.Equal([10, 50], rollout.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("percent").GetInt32()));
+        Assert.All(rollout.GetProperty("steps").EnumerateArray(), s => Assert.Equal("Pass", s.GetProperty("report").GetProperty("verdict").GetString()));
+        Assert.Contains(10, percents);
+        Assert.Contains(50, percents);
+        Assert.Equal("promoted", retrained.GetProperty("status").GetProperty("rollout").GetProperty("stage").GetString());
 
         // Rollback returns production to version 1, and the history says who moved it when.
         var rollback = await api.PostAsync($"models/{Model}/rollback", new { reason = "test" }, "carol");
@@ -85,7 +97,8 @@ public sealed class LifecycleEndToEndTests(AzuriteFixture azurite)
                      "MLOps.Dataset.Validated", "MLOps.Run.Started", "MLOps.Model.Trained", "MLOps.Model.GatesEvaluated",
                      "MLOps.Model.VersionRegistered", "MLOps.Approval.Requested", "MLOps.Approval.Refused", "MLOps.Approval.Recorded",
                      "MLOps.Model.Deployed", "MLOps.Run.Completed", "MLOps.Monitoring.DriftAudited", "MLOps.Monitoring.DriftDetected",
-                     "MLOps.Retraining.Started", "MLOps.Model.RolledBack",
+                     "MLOps.Retraining.Started", "MLOps.Rollout.StepStarted", "MLOps.Rollout.StepPassed", "MLOps.Rollout.Promoted",
+                     "MLOps.Model.RolledBack",
                  })
         {
             Assert.Contains(expected, types);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
@@ -69,6 +70,42 @@ internal static class TestHosts
         WaitAsync(async () => (await api.GetAsync($"runs/{runId}")).Body,
             r => r.ValueKind == JsonValueKind.Object && r.GetProperty("runtimeStatus").GetString() is "Completed" or "Failed" or "Terminated",
             timeout ?? TimeSpan.FromSeconds(120), $"run {runId} to complete");
+
+    /// <summary>Sends scoring requests (rows from <paramref name="rows"/>, a fresh routing key each) until the run completes;
+    /// returns the run and the canary percentages its view showed while rolling out.</summary>
+    public static async Task<(JsonElement Run, List<int> Percents)> DriveTrafficUntilDoneAsync(
+        ApiClient api, string model, string runId, Func<int, IReadOnlyList<Dictionary<string, string?>>> rows, TimeSpan? timeout = null)
+    {
+        var percents = new List<int>();
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(180));
+        var n = 0;
+        while (DateTime.UtcNow < deadline)
+        {
+            var run = (await api.GetAsync($"runs/{runId}")).Body;
+            if (run.GetProperty("status") is { ValueKind: JsonValueKind.Object } status && status.TryGetProperty("rollout", out var rollout)
+                && rollout.ValueKind == JsonValueKind.Object && rollout.GetProperty("stage").GetString() == "baking"
+                && !percents.Contains(rollout.GetProperty("percent").GetInt32()))
+            {
+                percents.Add(rollout.GetProperty("percent").GetInt32());
+            }
+
+            if (run.GetProperty("runtimeStatus").GetString() is "Completed" or "Failed" or "Terminated")
+            {
+                return (run, percents);
+            }
+
+            for (var i = 0; i < 10; i++, n++)
+            {
+                var response = await api.PostAsync($"models/{model}/predict", new { rows = rows(n), routingKey = "k" + n.ToString(CultureInfo.InvariantCulture) });
+                if (!response.IsSuccess)
+                {
+                    throw new InvalidOperationException($"predict failed with HTTP {response.Status}: {response.Error}");
+                }
+            }
+        }
+
+        throw new TimeoutException($"run {runId} did not complete; {n} requests sent");
+    }
 
     /// <summary>The run an upload of this model starts (the first listed).</summary>
     public static Task<string> WaitForRunIdAsync(ApiClient api, string model, Func<JsonElement, bool>? which = null) =>

@@ -120,6 +120,7 @@ public sealed record DriftAuditOptions
     public int CapturesPerPartition { get; init; } = DefaultCapturesPerPartition;
     /// <summary>Most profile activities of one audit.</summary>
     public int MaxPartitions { get; init; } = DefaultMaxPartitions;
-    /// <summary>How long the HTTP route waits for the audit it started.</summary>
-    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>How long the HTTP route waits for the audit it started (under the 230 s an Azure HTTP trigger may
+    /// hold a request); the audit itself goes on and is listed with the model when it ends.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromMinutes(3);
 }

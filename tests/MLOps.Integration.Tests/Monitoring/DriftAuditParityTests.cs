@@ -88,7 +88,7 @@ public sealed class DriftAuditParityTests(AzuriteFixture azurite, ITestOutputHel
         return path;
     }
 
-    private async Task<DriftAuditService> ArrangeAsync(string workflowPath, string referenceCsv, string currentCsv, TimeSpan? spacing = null)
+    private async Task<DriftAuditService> ArrangeAsync(string workflowPath, string referenceCsv, string currentCsv, TimeSpan? spacing = null, DateTimeOffset? before = null)
     {
         var workflow = await Get<IWorkflowStore>().RegisterAsync(await File.ReadAllTextAsync(workflowPath), "credit-risk.yaml");
         DatasetProfile reference;
@@ -129,7 +129,7 @@ public sealed class DriftAuditParityTests(AzuriteFixture azurite, ITestOutputHel
 
         var inference = Get<IInferenceStore>();
         var step = spacing ?? TimeSpan.FromSeconds(1);
-        var at = DateTimeOffset.UtcNow.AddHours(-1) - (step * ((rows.Count + 99) / 100));
+        var at = (before ?? DateTimeOffset.UtcNow).AddHours(-1) - (step * ((rows.Count + 99) / 100));
         int request = 0;
         foreach (var chunk in rows.Chunk(100))
         {
@@ -240,6 +240,36 @@ public sealed class DriftAuditParityTests(AzuriteFixture azurite, ITestOutputHel
         Assert.NotNull(again);
         Assert.NotEqual(audit.AuditId, again.AuditId);
         Assert.True(AssertSameMetrics(offline, again.Report) > 50);
+    }
+
+    [Fact]
+    public async Task Timer_and_scheduler_firing_for_the_same_due_window_run_one_audit()
+    {
+        var workflow = Workflow("");
+        var now = DateTimeOffset.UtcNow;
+        // The sample audits every six hours: the window ends at the latest six-hour mark; traffic lies before it.
+        var due = DriftAuditService.DueOccurrence("0 */6 * * *", null, now)!.Value;
+        var service = await ArrangeAsync(workflow, Csv("reference.csv", 3000, 1, null), Csv("current.csv", 600, 5, null), before: due);
+
+        // Two fires (the Functions timer and the local scheduler, or a timer retry) before the audit is stored.
+        // (The host's other sample model has no production version: its audits end skipped.)
+        var prefix = $"drift-{Model}-";
+        var first = (await service.AuditDueAsync(Client, force: false)).Where(i => i.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+        var second = (await service.AuditDueAsync(Client, force: false)).Where(i => i.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+
+        var instanceId = Assert.Single(first);
+        Assert.Equal(DriftAuditService.InstanceIdFor(Model, due), instanceId);
+        Assert.Equal(first, second);
+        var result = await DriftAuditService.WaitAsync(Client, instanceId, TimeSpan.FromMinutes(2));
+        Assert.Equal(due, result.WindowEnd);
+        Assert.Equal(600, result.CurrentRows);
+        Assert.Equal(3, result.Partitions);
+        var stored = Assert.Single(await Get<IMonitoringStore>().ListAuditsAsync(Model));
+        Assert.Equal(result.AuditId, stored.AuditId);
+        Assert.Equal(due, stored.WindowEnd);
+
+        // Once audited, the window is not due again.
+        Assert.DoesNotContain(await service.AuditDueAsync(Client, force: false), i => i.StartsWith(prefix, StringComparison.Ordinal));
     }
 
     [Fact]

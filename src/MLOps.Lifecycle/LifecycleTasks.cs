@@ -25,6 +25,7 @@ public static class LifecycleTasks
         LifecycleOrchestrator.Register(registry);
         RolloutOrchestrator.Register(registry);
         ApprovalOrchestrator.Register(registry);
+        registry.AddDriftAuditTasks();
         registry.AddService<LoadWorkflowActivity, LoadWorkflowInput, WorkflowDefinition>(nameof(LoadWorkflowActivity), (a, i, ct) => a.RunAsync(i, ct));
         registry.AddService<TrainModelActivity, TrainInput, TrainOutput>(nameof(TrainModelActivity), (a, i, ct) => a.RunAsync(i, ct));
         registry.AddService<EvaluateGatesActivity, EvaluateInput, EvaluateOutput>(nameof(EvaluateGatesActivity), (a, i, ct) => a.RunAsync(i, ct));
@@ -94,6 +95,7 @@ public static class LifecycleTasks
         services.AddTransient<BudgetApi>();
         services.AddSingleton<ScoringService>();
         services.AddTransient<DriftAuditService>();
+        services.AddDriftAudit(configuration);
         return services;
     }
 }

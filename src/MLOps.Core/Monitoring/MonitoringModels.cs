@@ -21,6 +21,10 @@ public sealed record InferenceRecord
     public string? RoutingKey { get; init; }
 }
 
+/// <summary>A contiguous run of captures of one window, by name (first and last included): a reference a fanned-out
+/// audit passes around instead of the data.</summary>
+public sealed record CaptureRange(string First, string Last, int Count);
+
 /// <summary>One drift audit of one model's production window, kept whole (every metric, not just alerts).</summary>
 public sealed record DriftAuditRecord
 {

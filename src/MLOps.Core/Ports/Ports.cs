@@ -106,6 +106,14 @@ public interface IInferenceStore
 {
     Task CaptureAsync(InferenceRecord record, CancellationToken cancellationToken = default);
     IAsyncEnumerable<InferenceRecord> ReadAsync(string model, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default);
+
+    /// <summary>The names of the captures (one per request) in the window, in the order <see cref="ReadAsync"/> reads
+    /// them (names sort by time), without reading them: what a fanned-out audit partitions.</summary>
+    IAsyncEnumerable<string> ListAsync(string model, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default);
+
+    /// <summary>The records of the window whose capture names lie in <paramref name="range"/> (both ends included),
+    /// in name order.</summary>
+    IAsyncEnumerable<InferenceRecord> ReadRangeAsync(string model, DateTimeOffset from, DateTimeOffset to, CaptureRange range, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Drift audit results, every metric of every feature (Table storage).</summary>

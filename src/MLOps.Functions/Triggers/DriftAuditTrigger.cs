@@ -4,7 +4,8 @@ using MLOps.Lifecycle.Services;
 
 namespace MLOps.Functions.Triggers;
 
-/// <summary>Every 15 minutes: audits each model whose workflow's monitoring schedule has come due.</summary>
+/// <summary>Every 15 minutes: starts a drift audit orchestration for each model whose workflow's monitoring schedule
+/// has come due (one instance per model and due window, so a second fire for the same window starts nothing).</summary>
 public sealed class DriftAuditTrigger(DriftAuditService audits)
 {
     [Function(nameof(DriftAuditTrigger))]

@@ -12,9 +12,6 @@ namespace MLOps.Infrastructure.Storage;
 /// only its hours.</summary>
 public sealed class BlobInferenceStore : IInferenceStore
 {
-    /// <summary>Blobs downloaded at once when reading a window.</summary>
-    private const int ReadConcurrency = 16;
-
     private readonly BlobContainerClient _container;
 
     public BlobInferenceStore(StorageContext storage)
@@ -32,7 +29,33 @@ public sealed class BlobInferenceStore : IInferenceStore
     }
 
     /// <summary>Records with <paramref name="from"/> ≤ timestamp &lt; <paramref name="to"/>, oldest first.</summary>
-    public async IAsyncEnumerable<InferenceRecord> ReadAsync(string model, DateTimeOffset from, DateTimeOffset to, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<InferenceRecord> ReadAsync(string model, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default) =>
+        ReadNamesAsync(ListAsync(model, from, to, cancellationToken), from, to, cancellationToken);
+
+    /// <summary>Captures whose names lie in <paramref name="range"/> and whose time is in the window, in name order.
+    /// Reads up to <see cref="ParallelDownloads"/> blobs at a time.</summary>
+    public IAsyncEnumerable<InferenceRecord> ReadRangeAsync(string model, DateTimeOffset from, DateTimeOffset to, CaptureRange range, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(range);
+        if (string.CompareOrdinal(range.First, range.Last) > 0)
+        {
+            throw new ArgumentException($"capture range starts at '{range.First}' after its end '{range.Last}'", nameof(range));
+        }
+
+        // Only the hours the range covers are listed.
+        var first = HourOf(model, range.First) ?? from;
+        var last = HourOf(model, range.Last)?.AddHours(1) ?? to;
+        var start = first > from ? first : from;
+        var end = last < to ? last : to;
+        return ReadNamesAsync(Within(ListAsync(model, start, end, cancellationToken), range), from, to, cancellationToken);
+    }
+
+    /// <summary>How many captures a range read downloads at the same time.</summary>
+    public const int ParallelDownloads = 16;
+
+    /// <summary>Names of the captures in the window, by hour, in listing (= time) order; blobs outside the window are
+    /// skipped by the time in their name without being read.</summary>
+    public async IAsyncEnumerable<string> ListAsync(string model, DateTimeOffset from, DateTimeOffset to, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(model);
         var start = from.ToUniversalTime();
@@ -46,7 +69,6 @@ public sealed class BlobInferenceStore : IInferenceStore
         for (; hour < end; hour = hour.AddHours(1))
         {
             var prefix = HourPrefix(model, hour);
-            var names = new List<string>();
             await foreach (var item in _container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, prefix, cancellationToken))
             {
                 // The name carries the time to the millisecond: skip blobs outside the window without reading them.
@@ -60,26 +82,83 @@ public sealed class BlobInferenceStore : IInferenceStore
                     }
                 }
 
-                names.Add(item.Name);
+                yield return item.Name;
+            }
+        }
+    }
+
+    private static async IAsyncEnumerable<string> Within(IAsyncEnumerable<string> names, CaptureRange range)
+    {
+        await foreach (var name in names)
+        {
+            if (string.CompareOrdinal(name, range.First) < 0)
+            {
+                continue;
             }
 
-            // One blob per request: download a chunk at a time concurrently, keep the listing's order.
-            foreach (var chunk in names.Chunk(ReadConcurrency))
+            if (string.CompareOrdinal(name, range.Last) > 0)
             {
-                var records = await Task.WhenAll(chunk.Select(async name =>
-                {
-                    var content = await _container.GetBlobClient(name).DownloadContentAsync(cancellationToken);
-                    return content.Value.Content.ToObjectFromJson<InferenceRecord>(StorageJson.Options);
-                }));
-                foreach (var record in records)
+                yield break;
+            }
+
+            yield return name;
+        }
+    }
+
+    private async IAsyncEnumerable<InferenceRecord> ReadNamesAsync(IAsyncEnumerable<string> names, DateTimeOffset from, DateTimeOffset to, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var start = from.ToUniversalTime();
+        var end = to.ToUniversalTime();
+        var batch = new List<string>(ParallelDownloads * 4);
+        await foreach (var name in names.WithCancellation(cancellationToken))
+        {
+            batch.Add(name);
+            if (batch.Count == batch.Capacity)
+            {
+                foreach (var record in await DownloadAsync(batch, cancellationToken))
                 {
                     if (record is not null && record.Timestamp >= start && record.Timestamp < end)
                     {
                         yield return record;
                     }
                 }
+
+                batch.Clear();
             }
         }
+
+        foreach (var record in await DownloadAsync(batch, cancellationToken))
+        {
+            if (record is not null && record.Timestamp >= start && record.Timestamp < end)
+            {
+                yield return record;
+            }
+        }
+    }
+
+    /// <summary>Downloads the blobs, a few at a time, and returns their records in the order of the names.</summary>
+    private async Task<InferenceRecord?[]> DownloadAsync(List<string> names, CancellationToken cancellationToken)
+    {
+        var records = new InferenceRecord?[names.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, names.Count), new ParallelOptions { MaxDegreeOfParallelism = ParallelDownloads, CancellationToken = cancellationToken },
+            async (i, ct) =>
+            {
+                var content = await _container.GetBlobClient(names[i]).DownloadContentAsync(ct);
+                records[i] = content.Value.Content.ToObjectFromJson<InferenceRecord>(StorageJson.Options);
+            });
+        return records;
+    }
+
+    /// <summary>The hour a capture name belongs to (<c>{model}/yyyy/MM/dd/HH/…</c>), or null when it has another form.</summary>
+    private static DateTimeOffset? HourOf(string model, string name)
+    {
+        if (name.Length < model.Length + 15 || !name.StartsWith(model + "/", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        return DateTimeOffset.TryParseExact(name.AsSpan(model.Length + 1, 13), "yyyy'/'MM'/'dd'/'HH", CultureInfo.InvariantCulture,
+            DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var hour) ? hour : null;
     }
 
     internal static string BlobName(InferenceRecord record)

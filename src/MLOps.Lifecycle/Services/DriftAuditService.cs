@@ -1,7 +1,10 @@
+using System.Globalization;
 using System.Text;
 using Cronos;
 using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using MLOps.Core.Drift;
 using MLOps.Core.Events;
 using MLOps.Core.Monitoring;
@@ -11,13 +14,17 @@ using MLOps.Core.Reports;
 using MLOps.Lifecycle.Contracts;
 using MLOps.Lifecycle.Handlers;
 using MLOps.Lifecycle.Logging;
+using MLOps.Lifecycle.Orchestrations;
 
 namespace MLOps.Lifecycle.Services;
 
 /// <summary>
 /// Audits a model's captured production traffic against the training reference of the version that serves it,
 /// keeps every metric, publishes the result, and starts a retraining run when the workflow's retraining policy
-/// says so (enough drifted features, outside the cooldown).
+/// says so (enough drifted features, outside the cooldown). An audit runs as a <see cref="DriftAuditOrchestrator"/>:
+/// <see cref="PlanAsync"/> lists the window's captures in ranges, <see cref="ProfilePartitionAsync"/> profiles each
+/// range in parallel and stores the profile, <see cref="AnalyzeAsync"/> merges them and does the rest. The triggers
+/// (timer, local scheduler, HTTP) start that orchestration with an instance id per model and window.
 /// </summary>
 public sealed class DriftAuditService(
     IWorkflowStore workflows,
@@ -28,95 +35,278 @@ public sealed class DriftAuditService(
     IMetricHistory history,
     IEventPublisher events,
     TimeProvider time,
-    ILogger<DriftAuditService> logger)
+    ILogger<DriftAuditService> logger,
+    IOptions<DriftAuditOptions>? options = null)
 {
-    /// <summary>Audits every model whose monitoring schedule has come due since its last audit (or all when
-    /// <paramref name="force"/>). Called by the timer trigger.</summary>
-    public async Task<IReadOnlyList<DriftAuditRecord>> AuditDueAsync(DurableTaskClient client, bool force, CancellationToken cancellationToken = default)
+    private readonly DriftAuditOptions _options = options?.Value ?? new DriftAuditOptions();
+
+    /// <summary>How often <see cref="AuditAsync"/> reads the state of the audit it waits for.</summary>
+    public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Starts an audit of every model whose monitoring schedule has come due since its last audit (or all
+    /// when <paramref name="force"/>), for the window ending at the due occurrence: a timer and a scheduler firing
+    /// for the same occurrence start one audit. Called by the timer trigger; returns the instance ids started or found.</summary>
+    public async Task<IReadOnlyList<string>> AuditDueAsync(DurableTaskClient client, bool force, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(client);
         var now = time.GetUtcNow();
-        var results = new List<DriftAuditRecord>();
+        var started = new List<string>();
         foreach (var workflow in await workflows.ListCurrentAsync(cancellationToken))
         {
             var recent = await monitoring.ListAuditsAsync(workflow.Model, 1, cancellationToken);
             var last = recent.Count > 0 ? recent[0] : null;
-            if (!force && !IsDue(workflow.Definition.Monitoring.Schedule, last?.AuditedAt, now))
+            var due = DueOccurrence(workflow.Definition.Monitoring.Schedule, last?.AuditedAt, now);
+            if (due is null && !force)
             {
                 continue;
             }
 
-            var audit = await AuditAsync(workflow.Model, client, cancellationToken);
-            if (audit is not null)
-            {
-                results.Add(audit);
-            }
+            started.Add(await StartAsync(client, workflow.Model, due ?? now, "schedule", cancellationToken));
         }
 
-        return results;
+        return started;
     }
 
     /// <summary>True when the cron schedule has an occurrence after the last audit (or ever, with none).</summary>
-    public static bool IsDue(string schedule, DateTimeOffset? lastAudit, DateTimeOffset now)
+    public static bool IsDue(string schedule, DateTimeOffset? lastAudit, DateTimeOffset now) => DueOccurrence(schedule, lastAudit, now) is not null;
+
+    /// <summary>The latest occurrence of the cron schedule after the last audit (within 31 days when there is none)
+    /// and at or before <paramref name="now"/>; null when none is due.</summary>
+    public static DateTimeOffset? DueOccurrence(string schedule, DateTimeOffset? lastAudit, DateTimeOffset now)
     {
         var cron = CronExpression.Parse(schedule);
         var from = lastAudit ?? now.AddDays(-31);
-        var next = cron.GetNextOccurrence(from.UtcDateTime, TimeZoneInfo.Utc);
-        return next is { } due && due <= now.UtcDateTime;
+        DateTime? latest = null;
+        foreach (var occurrence in cron.GetOccurrences(from.UtcDateTime, now.UtcDateTime, TimeZoneInfo.Utc, fromInclusive: false, toInclusive: true))
+        {
+            latest = occurrence;
+        }
+
+        return latest is { } due ? new DateTimeOffset(due, TimeSpan.Zero) : null;
     }
 
-    /// <summary>Audits one model now; null when no version serves it.</summary>
+    /// <summary>The orchestration instance id of the audit of <paramref name="model"/> for the window ending at
+    /// <paramref name="windowEnd"/>: the same model and window give the same id.</summary>
+    public static string InstanceIdFor(string model, DateTimeOffset windowEnd) =>
+        $"drift-{model}-{windowEnd.UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture)}";
+
+    /// <summary>Starts the audit orchestration for the window unless one with its instance id exists; returns the id.</summary>
+    public async Task<string> StartAsync(DurableTaskClient client, string model, DateTimeOffset windowEnd, string trigger, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentException.ThrowIfNullOrEmpty(model);
+        var instanceId = InstanceIdFor(model, windowEnd);
+        if (await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, cancellationToken) is not null)
+        {
+            return instanceId;
+        }
+
+        await client.ScheduleNewOrchestrationInstanceAsync(nameof(DriftAuditOrchestrator), new DriftAuditInput
+        {
+            Model = model,
+            WindowEnd = windowEnd.ToUniversalTime(),
+            Trigger = trigger,
+            CapturesPerPartition = _options.CapturesPerPartition,
+            MaxPartitions = _options.MaxPartitions,
+        }, new StartOrchestrationOptions(instanceId), cancellationToken);
+        return instanceId;
+    }
+
+    /// <summary>Audits one model now (window ending now) through the orchestration and waits for it (polling every
+    /// <see cref="PollInterval"/>); returns the stored audit, or null when no version serves the model.</summary>
     public async Task<DriftAuditRecord?> AuditAsync(string model, DurableTaskClient client, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(client);
-        var workflow = await workflows.GetCurrentAsync(model, cancellationToken);
-        var alias = await registry.GetAliasAsync(model, Aliases.Production, cancellationToken);
-        if (workflow is null || alias is null)
+        var instanceId = await StartAsync(client, model, time.GetUtcNow(), "request", cancellationToken);
+        var result = await WaitAsync(client, instanceId, _options.RequestTimeout, cancellationToken);
+        if (result.AuditId is null)
         {
             return null;
         }
 
+        return await FindAuditAsync(model, result.AuditId, cancellationToken)
+            ?? throw new InvalidOperationException($"drift audit {result.AuditId} of '{model}' completed but is not in the monitoring store");
+    }
+
+    /// <summary>Waits for an audit orchestration and returns its result; a failed audit throws with its failure.</summary>
+    public static async Task<DriftAuditResult> WaitAsync(DurableTaskClient client, string instanceId, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        OrchestrationMetadata? state = null;
+        try
+        {
+            while (true)
+            {
+                state = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: true, deadline.Token);
+                if (state is not null && state.IsCompleted)
+                {
+                    break;
+                }
+
+                await Task.Delay(PollInterval, deadline.Token);
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"drift audit {instanceId} did not finish within {timeout} (last status: {state?.RuntimeStatus.ToString() ?? "not found"})");
+        }
+
+        if (state.RuntimeStatus != OrchestrationRuntimeStatus.Completed)
+        {
+            var failure = state.FailureDetails;
+            var message = $"drift audit {instanceId} {state.RuntimeStatus}: {failure?.ErrorMessage ?? "no details"}";
+            throw failure?.IsCausedBy<InvalidDataException>() == true ? new InvalidDataException(message) : new InvalidOperationException(message);
+        }
+
+        return state.ReadOutputAs<DriftAuditResult>() ?? throw new InvalidOperationException($"drift audit {instanceId} completed without a result");
+    }
+
+    private async Task<DriftAuditRecord?> FindAuditAsync(string model, string auditId, CancellationToken cancellationToken) =>
+        (await monitoring.ListAuditsAsync(model, 20, cancellationToken)).FirstOrDefault(a => a.AuditId == auditId);
+
+    /// <summary>Step 1 of an audit: resolves the version serving the model and its reference profile, lists the
+    /// window's captures and cuts them into at most <see cref="PlanDriftAuditInput.MaxPartitions"/> contiguous ranges of
+    /// at least <see cref="PlanDriftAuditInput.CapturesPerPartition"/> captures. Returns names, never data.</summary>
+    public async Task<DriftAuditPlan> PlanAsync(PlanDriftAuditInput input, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var model = input.Model;
+        var workflow = await workflows.GetCurrentAsync(model, cancellationToken);
+        var alias = await registry.GetAliasAsync(model, Aliases.Production, cancellationToken);
+        if (workflow is null || alias is null)
+        {
+            return new DriftAuditPlan { Model = model, Skipped = $"model '{model}' has no '{Aliases.Production}' version to audit" };
+        }
+
         var version = await registry.GetVersionAsync(model, alias.Version, cancellationToken)
             ?? throw new InvalidDataException($"'{model}' production points at missing version {alias.Version}");
-        var reference = version.ReferenceProfileUri is null ? null : await artifacts.ReadJsonAsync<DatasetProfile>(version.ReferenceProfileUri, cancellationToken);
-        if (reference is null)
+        if (version.ReferenceProfileUri is null)
         {
             throw new InvalidDataException($"version {version.Version} of '{model}' has no reference profile");
         }
 
-        var spec = workflow.Definition.Monitoring;
-        var end = time.GetUtcNow();
-        var start = end - spec.Window;
-        var rows = new List<IReadOnlyDictionary<string, string?>>();
-        await foreach (var record in inference.ReadAsync(model, start, end, cancellationToken))
+        var end = input.WindowEnd;
+        var start = end - workflow.Definition.Monitoring.Window;
+        var names = new List<string>();
+        await foreach (var name in inference.ListAsync(model, start, end, cancellationToken))
         {
-            if (record.Version == version.Version)
+            names.Add(name);
+        }
+
+        return new DriftAuditPlan
+        {
+            Model = model,
+            Version = version.Version,
+            WorkflowHash = workflow.Hash,
+            ReferenceProfileUri = version.ReferenceProfileUri,
+            WindowStart = start,
+            WindowEnd = end,
+            Captures = names.Count,
+            Partitions = Partition(names, input.CapturesPerPartition, input.MaxPartitions),
+        };
+    }
+
+    /// <summary>Cuts names (in order) into contiguous ranges: as many as the names allow at
+    /// <paramref name="perPartition"/> each, at most <paramref name="maxPartitions"/>, sizes differing by one at most.</summary>
+    public static IReadOnlyList<CaptureRange> Partition(IReadOnlyList<string> names, int perPartition, int maxPartitions)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        ArgumentOutOfRangeException.ThrowIfLessThan(perPartition, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxPartitions, 1);
+        if (names.Count == 0)
+        {
+            return [];
+        }
+
+        var count = Math.Clamp(names.Count / perPartition, 1, maxPartitions);
+        var ranges = new List<CaptureRange>(count);
+        var at = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var size = (names.Count / count) + (i < names.Count % count ? 1 : 0);
+            ranges.Add(new CaptureRange(names[at], names[at + size - 1], size));
+            at += size;
+        }
+
+        return ranges;
+    }
+
+    /// <summary>Step 2 of an audit, one per range, in parallel: profiles the audited version's rows of the range
+    /// (<see cref="ProfileBuilder.FromRows"/>, the same as a single pass) and stores the profile as JSON; returns its URI.</summary>
+    public async Task<PartitionProfileRef> ProfilePartitionAsync(ProfilePartitionInput input, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var workflow = await workflows.GetAsync(input.Model, input.WorkflowHash, cancellationToken)
+            ?? throw new InvalidDataException($"workflow {input.WorkflowHash} of '{input.Model}' does not exist");
+        var rows = new List<IReadOnlyDictionary<string, string?>>();
+        var records = 0;
+        await foreach (var record in inference.ReadRangeAsync(input.Model, input.WindowStart, input.WindowEnd, input.Range, cancellationToken))
+        {
+            if (record.Version == input.Version)
             {
+                records++;
                 rows.AddRange(record.Rows);
             }
         }
 
-        var current = ProfileBuilder.FromRows(rows, workflow.Definition);
+        var profile = ProfileBuilder.FromRows(rows, workflow.Definition);
+        var saved = await artifacts.SaveJsonAsync(input.ProfilePath, profile, cancellationToken);
+        return new PartitionProfileRef { Uri = saved.Uri, Records = records, Rows = profile.Rows, Bytes = saved.Length };
+    }
+
+    /// <summary>Step 3 of an audit: merges the partition profiles (in window order; exact when the window's values fit
+    /// the sample size), compares them with the reference, applies alert_after over the stored audits, decides on
+    /// retraining (starting the run through <paramref name="client"/>), stores the audit (every metric, per-feature
+    /// history in Table storage) and its HTML report, and publishes the events. Idempotent by audit id: a retry after
+    /// the audit was stored returns it as stored.</summary>
+    public async Task<DriftAuditResult> AnalyzeAsync(AnalyzeDriftInput input, DurableTaskClient client, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(client);
+        var model = input.Model;
+        if (await FindAuditAsync(model, input.AuditId, cancellationToken) is { } done)
+        {
+            return Summarize(done, input, null);
+        }
+
+        var workflow = await workflows.GetAsync(model, input.WorkflowHash, cancellationToken)
+            ?? throw new InvalidDataException($"workflow {input.WorkflowHash} of '{model}' does not exist");
+        var reference = await artifacts.ReadJsonAsync<DatasetProfile>(input.ReferenceProfileUri, cancellationToken)
+            ?? throw new InvalidDataException($"version {input.Version} of '{model}': reference profile {input.ReferenceProfileUri} not found");
+        var parts = new DatasetProfile[input.ProfileUris.Count];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            parts[i] = await artifacts.ReadJsonAsync<DatasetProfile>(input.ProfileUris[i], cancellationToken)
+                ?? throw new InvalidDataException($"partition profile {input.ProfileUris[i]} of drift audit {input.AuditId} not found");
+        }
+
+        var current = parts.Length == 0 ? ProfileBuilder.FromRows([], workflow.Definition) : ProfileBuilder.Merge(parts);
+        var spec = workflow.Definition.Monitoring;
         var report = DriftAnalyzer.Compare(reference, current, spec);
         var alertAfter = spec.Drift.AlertAfter;
         if (alertAfter.N > 1)
         {
             // Previous judged windows of the same version decide, with this one, whether to alert.
             var previous = await monitoring.ListAuditsAsync(model, Math.Max(20, alertAfter.N * 4), cancellationToken);
-            report = DriftAnalyzer.ApplyAlertAfter(report, previous.Where(a => a.Version == version.Version).OrderByDescending(a => a.AuditedAt).Select(a => a.Report), alertAfter);
+            report = DriftAnalyzer.ApplyAlertAfter(report, previous.Where(a => a.Version == input.Version).OrderByDescending(a => a.AuditedAt).Select(a => a.Report), alertAfter);
         }
         else
         {
             report = DriftAnalyzer.ApplyAlertAfter(report, [], alertAfter);
         }
 
-        var auditId = Guid.NewGuid().ToString("N");
+        var auditId = input.AuditId;
+        var end = input.WindowEnd;
+        var version = input.Version;
         var (decision, retrainRunId) = await DecideAsync(model, workflow, report, auditId, client, end, cancellationToken);
         var audit = new DriftAuditRecord
         {
             AuditId = auditId,
             Model = model,
-            Version = version.Version,
-            WindowStart = start,
+            Version = version,
+            WindowStart = input.WindowStart,
             WindowEnd = end,
             Report = report,
             AuditedAt = end,
@@ -125,17 +315,36 @@ public sealed class DriftAuditService(
         };
         var reportUri = await SaveHtmlReportAsync(audit, reference, current, cancellationToken);
         await monitoring.SaveAuditAsync(audit, cancellationToken);
-        await events.PublishAsync(LifecycleEvent.Create(auditId, LifecycleEventTypes.DriftAudited, model, $"models/{model}/versions/{version.Version}", end,
-            new { auditId, version.Version, report.Judged, report.DriftedFeatures, report.DatasetDrift, report.CurrentRows, report.WindowsDrifted, report.Alert, report.Summary, Decision = decision, reportUri }, "drift-monitor"), cancellationToken);
+        await events.PublishAsync(LifecycleEvent.Create(auditId, LifecycleEventTypes.DriftAudited, model, $"models/{model}/versions/{version}", end,
+            new { auditId, Version = version, report.Judged, report.DriftedFeatures, report.DatasetDrift, report.CurrentRows, report.WindowsDrifted, report.Alert, report.Summary, Decision = decision, reportUri, Partitions = parts.Length }, "drift-monitor"), cancellationToken);
         if (report.Alert)
         {
-            await events.PublishAsync(LifecycleEvent.Create(auditId + "-drift", LifecycleEventTypes.DriftDetected, model, $"models/{model}/versions/{version.Version}", end,
-                new { auditId, version.Version, Features = report.Features.Where(f => f.Drifted).Select(f => new { f.Feature, f.Method, f.Value, f.Threshold }), report.Summary }, "drift-monitor"), cancellationToken);
+            await events.PublishAsync(LifecycleEvent.Create(auditId + "-drift", LifecycleEventTypes.DriftDetected, model, $"models/{model}/versions/{version}", end,
+                new { auditId, Version = version, Features = report.Features.Where(f => f.Drifted).Select(f => new { f.Feature, f.Method, f.Value, f.Threshold }), report.Summary }, "drift-monitor"), cancellationToken);
         }
 
-        Log.DriftAudited(logger, auditId, model, version.Version, report.Summary, decision);
-        return audit;
+        Log.DriftAudited(logger, auditId, model, version, report.Summary, decision);
+        return Summarize(audit, input, reportUri);
     }
+
+    private static DriftAuditResult Summarize(DriftAuditRecord audit, AnalyzeDriftInput input, string? reportUri) => new()
+    {
+        Model = audit.Model,
+        AuditId = audit.AuditId,
+        Version = audit.Version,
+        WindowStart = audit.WindowStart,
+        WindowEnd = audit.WindowEnd,
+        Partitions = input.ProfileUris.Count,
+        CurrentRows = audit.Report.CurrentRows,
+        Judged = audit.Report.Judged,
+        DriftedFeatures = audit.Report.DriftedFeatures,
+        Alert = audit.Report.Alert,
+        Summary = audit.Report.Summary,
+        Decision = audit.Decision,
+        RetrainRunId = audit.RetrainRunId,
+        ReportUri = reportUri,
+        ProfileUris = input.ProfileUris,
+    };
 
     /// <summary>Most features whose history is drawn as a sparkline in the HTML report (one table query each).</summary>
     public const int ReportHistoryFeatures = 100;

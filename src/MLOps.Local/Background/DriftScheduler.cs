@@ -4,7 +4,8 @@ using MLOps.Lifecycle.Services;
 namespace MLOps.Local.Background;
 
 /// <summary>The local stand-in for the timer trigger: checks every interval which models' monitoring schedules
-/// have come due and audits them with the same <see cref="DriftAuditService"/>.</summary>
+/// have come due and starts their audit orchestrations with the same <see cref="DriftAuditService"/> (one instance per
+/// model and due window, shared with the timer trigger's ids).</summary>
 public sealed partial class DriftScheduler(IServiceProvider services, DurableTaskClient client, LocalHostOptions options, ILogger<DriftScheduler> logger)
     : BackgroundService
 {

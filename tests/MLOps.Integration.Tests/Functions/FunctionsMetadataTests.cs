@@ -51,6 +51,13 @@ public sealed class FunctionsMetadataTests
         Binding("DriftAuditTrigger", "durableClient");
     }
 
+    [Fact]
+    public void DriftAnalysis_BindsADurableClientToStartRetraining()
+    {
+        Binding("AnalyzeDriftActivity", "activityTrigger");
+        Binding("AnalyzeDriftActivity", "durableClient");
+    }
+
     [Theory]
     [InlineData("ListRuns", "runs", "get")]
     [InlineData("GetRun", "runs/{runId}", "get")]
@@ -75,6 +82,7 @@ public sealed class FunctionsMetadataTests
     [InlineData("LifecycleOrchestrator")]
     [InlineData("ApprovalOrchestrator")]
     [InlineData("RolloutOrchestrator")]
+    [InlineData("DriftAuditOrchestrator")]
     public void Orchestrations_AreOrchestrationTriggers(string function)
     {
         Binding(function, "orchestrationTrigger");
@@ -94,6 +102,9 @@ public sealed class FunctionsMetadataTests
     [InlineData("IssueApprovalTokensActivity")]
     [InlineData("ReserveBudgetActivity")]
     [InlineData("ChargeBudgetActivity")]
+    [InlineData("PlanDriftAuditActivity")]
+    [InlineData("ProfilePartitionActivity")]
+    [InlineData("AnalyzeDriftActivity")]
     public void Activities_AreActivityTriggers(string function)
     {
         Binding(function, "activityTrigger");

@@ -157,6 +157,40 @@ public sealed class PolicyUnitTests
     }
 
     [Fact]
+    public void DueOccurrence_IsTheLatestOccurrenceSinceTheLastAudit_SoTwoFiresShareAWindow()
+    {
+        var last = new DateTimeOffset(2026, 11, 25, 0, 0, 0, TimeSpan.Zero);
+        var now = new DateTimeOffset(2026, 11, 25, 13, 7, 0, TimeSpan.Zero);
+        Assert.Equal(new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero), DriftAuditService.DueOccurrence("0 */6 * * *", last, now));
+        Assert.Equal(new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero), DriftAuditService.DueOccurrence("0 */6 * * *", last, now.AddMinutes(40)));
+        Assert.Null(DriftAuditService.DueOccurrence("0 */6 * * *", new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero), now));
+        Assert.Equal(DriftAuditService.InstanceIdFor("m", new DateTimeOffset(2026, 11, 25, 13, 0, 0, TimeSpan.FromHours(1))),
+            DriftAuditService.InstanceIdFor("m", new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero)));
+        Assert.Equal("drift-m-20261125T120000000Z", DriftAuditService.InstanceIdFor("m", new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero)));
+    }
+
+    [Theory]
+    [InlineData(0, 2, 16, new int[0])]
+    [InlineData(1, 200, 16, new[] { 1 })]
+    [InlineData(7, 2, 16, new[] { 3, 2, 2 })]
+    [InlineData(399, 200, 16, new[] { 399 })]
+    [InlineData(100, 2, 16, new[] { 7, 7, 7, 7, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6 })]
+    public void Partition_CutsCapturesIntoContiguousBoundedRanges(int captures, int perPartition, int maxPartitions, int[] sizes)
+    {
+        var names = Enumerable.Range(0, captures).Select(i => $"m/2026/11/25/12/{i:D9}-r.json").ToList();
+        var ranges = DriftAuditService.Partition(names, perPartition, maxPartitions);
+        Assert.Equal(sizes, ranges.Select(r => r.Count));
+        var at = 0;
+        foreach (var range in ranges)
+        {
+            Assert.Equal(names[at], range.First);
+            Assert.Equal(names[at + range.Count - 1], range.Last);
+            at += range.Count;
+        }
+        Assert.Equal(captures, at);
+    }
+
+    [Fact]
     public void IsDue_InvalidSchedule_Throws()
     {
         Assert.Throws<CronFormatException>(() => DriftAuditService.IsDue("every hour", null, DateTimeOffset.UnixEpoch));

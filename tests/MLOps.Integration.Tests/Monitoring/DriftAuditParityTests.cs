@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
-using Microsoft.DurableTask.Client.Grpc;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using MLOps.Core.Drift;
 using MLOps.Core.Events;
 using MLOps.Core.Monitoring;
@@ -10,25 +12,59 @@ using MLOps.Core.Ports;
 using MLOps.Core.Registry;
 using MLOps.Core.Samples;
 using MLOps.Integration.Tests.Fixtures;
-using MLOps.Integration.Tests.Infrastructure;
 using MLOps.Integration.Tests.Support;
+using MLOps.Lifecycle.Contracts;
+using MLOps.Lifecycle.Orchestrations;
 using MLOps.Lifecycle.Services;
+using MLOps.Local;
+using Xunit.Abstractions;
 using nietras.SeparatedValues;
 
 namespace MLOps.Integration.Tests.Monitoring;
 
 /// <summary>
 /// The offline command (<c>mlops drift --reference --current --workflow --json</c>, run as a process) and the
-/// timer path (<see cref="DriftAuditService"/> reading captured traffic from Blob storage on Azurite) give the same
-/// metric values for the same data; the audit keeps its history, applies alert_after over stored audits, and links
-/// its HTML report from the DriftAudited event.
+/// audit path (<see cref="DriftAuditOrchestrator"/> on the local durable engine, fanning out profile activities over
+/// ranges of the traffic captured in Blob storage on Azurite, then merging) give the same metric values for the same
+/// data; the audit keeps its history, applies alert_after over stored audits, and links its HTML report from the
+/// DriftAudited event.
 /// </summary>
-public sealed class DriftAuditParityTests(AzuriteFixture azurite) : StorageTestBase(azurite), IDisposable
+[Collection(AzuriteTestGroup.Name)]
+public sealed class DriftAuditParityTests(AzuriteFixture azurite, ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Model = "credit-risk";
-    private readonly string _dir = Directory.CreateTempSubdirectory("mlops-drift-parity-").FullName;
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    /// <summary>Two captures per profile activity: the 6 captures of a 600-row window fan out to 3 partitions.</summary>
+    private static readonly DriftAuditOptions FanOut = new() { CapturesPerPartition = 2, MaxPartitions = 16 };
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("mlops-drift-parity-").FullName;
+    private LocalHost? _host;
+    private LocalHostOptions? _options;
+
+    private LocalHost Host => _host ?? throw new InvalidOperationException("the host has not started");
+
+    private T Get<T>() where T : notnull => Host.Services.GetRequiredService<T>();
+
+    public async Task InitializeAsync()
+    {
+        _options = TestHosts.Options(azurite.ConnectionString) with { RunBackgroundServices = false };
+        _host = await LocalHost.StartAsync(_options);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_host is not null)
+        {
+            await _host.DisposeAsync();
+        }
+
+        if (_options is not null && Directory.Exists(_options.DataDirectory))
+        {
+            Directory.Delete(_options.DataDirectory, recursive: true);
+        }
+
+        Directory.Delete(_dir, recursive: true);
+    }
 
     private string Workflow(string extraDrift)
     {
@@ -52,7 +88,7 @@ public sealed class DriftAuditParityTests(AzuriteFixture azurite) : StorageTestB
         return path;
     }
 
-    private async Task<DriftAuditService> ArrangeAsync(string workflowPath, string referenceCsv, string currentCsv)
+    private async Task<DriftAuditService> ArrangeAsync(string workflowPath, string referenceCsv, string currentCsv, TimeSpan? spacing = null, DateTimeOffset? before = null)
     {
         var workflow = await Get<IWorkflowStore>().RegisterAsync(await File.ReadAllTextAsync(workflowPath), "credit-risk.yaml");
         DatasetProfile reference;
@@ -92,7 +128,8 @@ public sealed class DriftAuditParityTests(AzuriteFixture azurite) : StorageTestB
         }
 
         var inference = Get<IInferenceStore>();
-        var at = DateTimeOffset.UtcNow.AddHours(-1);
+        var step = spacing ?? TimeSpan.FromSeconds(1);
+        var at = (before ?? DateTimeOffset.UtcNow).AddHours(-1) - (step * ((rows.Count + 99) / 100));
         int request = 0;
         foreach (var chunk in rows.Chunk(100))
         {
@@ -101,19 +138,17 @@ public sealed class DriftAuditParityTests(AzuriteFixture azurite) : StorageTestB
                 RequestId = $"r{request++:D4}",
                 Model = Model,
                 Version = version.Version,
-                Timestamp = at.AddSeconds(request),
+                Timestamp = at + (step * request),
                 Rows = chunk,
                 Predictions = [.. chunk.Select(_ => new Core.Training.Prediction(0.5, 0.5, null))],
             });
         }
 
         return new DriftAuditService(Get<IWorkflowStore>(), registry, artifacts, inference, Get<IMonitoringStore>(), Get<IMetricHistory>(),
-            Get<IEventPublisher>(), TimeProvider.System, NullLogger<DriftAuditService>.Instance);
+            Get<IEventPublisher>(), TimeProvider.System, NullLogger<DriftAuditService>.Instance, Options.Create(FanOut));
     }
 
-    private static GrpcDurableTaskClient UnusedClient() =>
-        // Retraining is off in these workflows: the audit never calls the durable client.
-        new("unused", new GrpcDurableTaskClientOptions { Address = "http://127.0.0.1:9" }, NullLogger.Instance);
+    private DurableTaskClient Client => Host.Client;
 
     private static async Task<JsonElement> RunOfflineAsync(params string[] args)
     {
@@ -128,25 +163,14 @@ public sealed class DriftAuditParityTests(AzuriteFixture azurite) : StorageTestB
         return JsonDocument.Parse(await stdout).RootElement.Clone();
     }
 
-    [Fact]
-    public async Task Offline_command_and_timer_audit_give_identical_metrics()
+    /// <summary>Every value the offline command printed equals the audit's; returns how many were compared.</summary>
+    private static int AssertSameMetrics(JsonElement offline, DriftReport report)
     {
-        var workflow = Workflow("    threshold_mode: calibrated\n");
-        var referenceCsv = Csv("reference.csv", 3000, 1, null);
-        var currentCsv = Csv("current.csv", 600, 2, new DataShift { IncomeFactor = 0.7, AgeOffset = 5 });
-        var service = await ArrangeAsync(workflow, referenceCsv, currentCsv);
-
-        var offline = await RunOfflineAsync("drift", "--reference", referenceCsv, "--current", currentCsv, "--workflow", workflow, "--json");
-        var audit = await service.AuditAsync(Model, UnusedClient());
-
-        Assert.NotNull(audit);
-        var report = audit.Report;
         Assert.Equal(offline.GetProperty("currentRows").GetInt64(), report.CurrentRows);
         Assert.Equal(offline.GetProperty("referenceRows").GetInt64(), report.ReferenceRows);
         Assert.Equal(offline.GetProperty("driftedFeatures").GetInt32(), report.DriftedFeatures);
         var offlineFeatures = offline.GetProperty("features").EnumerateArray().ToList();
         Assert.Equal(offlineFeatures.Count, report.Features.Count);
-        Assert.True(report.DriftedFeatures > 0, report.Summary);
         int compared = 0;
         foreach (var (o, f) in offlineFeatures.Zip(report.Features))
         {
@@ -163,6 +187,106 @@ public sealed class DriftAuditParityTests(AzuriteFixture azurite) : StorageTestB
                 compared++;
             }
         }
+
+        return compared;
+    }
+
+    [Fact]
+    public async Task Audit_over_captures_in_several_hours_fans_out_and_merges_to_the_offline_numbers()
+    {
+        var workflow = Workflow("    threshold_mode: calibrated\n");
+        var referenceCsv = Csv("reference.csv", 3000, 1, null);
+        var currentCsv = Csv("current.csv", 700, 4, new DataShift { IncomeFactor = 0.8, AgeOffset = 3 });
+        // 7 captures of 100 rows, 25 minutes apart: the window's captures lie in 3 or 4 hour folders.
+        var service = await ArrangeAsync(workflow, referenceCsv, currentCsv, TimeSpan.FromMinutes(25));
+        var offline = await RunOfflineAsync("drift", "--reference", referenceCsv, "--current", currentCsv, "--workflow", workflow, "--json");
+
+        var clock = Stopwatch.StartNew();
+        var instanceId = await service.StartAsync(Client, Model, DateTimeOffset.UtcNow, "request");
+        var result = await DriftAuditService.WaitAsync(Client, instanceId, TimeSpan.FromMinutes(2));
+        output.WriteLine($"audit of {result.Captures} captures in {result.Partitions} partitions: {clock.Elapsed.TotalMilliseconds:F0} ms");
+
+        // Fanned out: 7 captures at 2 per partition make 3 profile activities (sizes 3, 2, 2), each with a stored profile.
+        Assert.Equal(7, result.Captures);
+        Assert.Equal(3, result.Partitions);
+        Assert.Equal(3, result.ProfileUris.Distinct().Count());
+        var parts = new List<DatasetProfile>();
+        for (var i = 0; i < result.ProfileUris.Count; i++)
+        {
+            Assert.EndsWith(DriftAuditOrchestrator.ProfilePath(Model, instanceId, i), result.ProfileUris[i], StringComparison.Ordinal);
+            parts.Add((await Get<IArtifactStore>().ReadJsonAsync<DatasetProfile>(result.ProfileUris[i]))!);
+        }
+        Assert.Equal([300L, 200L, 200L], parts.Select(p => p.Rows));
+
+        // The orchestration's output is a small summary (references, no samples).
+        var state = await Client.GetInstanceAsync(instanceId, getInputsAndOutputs: true);
+        Assert.NotNull(state);
+        Assert.True(state.SerializedOutput!.Length < 4096, $"output of {state.SerializedOutput.Length} chars");
+
+        // The merged partitions give exactly the offline numbers.
+        var audit = (await Get<IMonitoringStore>().ListAuditsAsync(Model)).Single(a => a.AuditId == result.AuditId);
+        Assert.Equal(700, audit.Report.CurrentRows);
+        Assert.True(AssertSameMetrics(offline, audit.Report) > 50);
+        Assert.Equal(audit.Report.DriftedFeatures, result.DriftedFeatures);
+
+        // Starting the same model and window again finds the same instance: one audit.
+        Assert.Equal(instanceId, await service.StartAsync(Client, Model, result.WindowEnd, "schedule"));
+        Assert.Single(await Get<IMonitoringStore>().ListAuditsAsync(Model));
+
+        // The request path (what the HTTP route and the CLI call) on the warm engine: same numbers, new window.
+        clock.Restart();
+        var again = await service.AuditAsync(Model, Client);
+        output.WriteLine($"request audit on the warm engine: {clock.Elapsed.TotalMilliseconds:F0} ms");
+        Assert.NotNull(again);
+        Assert.NotEqual(audit.AuditId, again.AuditId);
+        Assert.True(AssertSameMetrics(offline, again.Report) > 50);
+    }
+
+    [Fact]
+    public async Task Timer_and_scheduler_firing_for_the_same_due_window_run_one_audit()
+    {
+        var workflow = Workflow("");
+        var now = DateTimeOffset.UtcNow;
+        // The sample audits every six hours: the window ends at the latest six-hour mark; traffic lies before it.
+        var due = DriftAuditService.DueOccurrence("0 */6 * * *", null, now)!.Value;
+        var service = await ArrangeAsync(workflow, Csv("reference.csv", 3000, 1, null), Csv("current.csv", 600, 5, null), before: due);
+
+        // Two fires (the Functions timer and the local scheduler, or a timer retry) before the audit is stored.
+        // (The host's other sample model has no production version: its audits end skipped.)
+        var prefix = $"drift-{Model}-";
+        var first = (await service.AuditDueAsync(Client, force: false)).Where(i => i.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+        var second = (await service.AuditDueAsync(Client, force: false)).Where(i => i.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+
+        var instanceId = Assert.Single(first);
+        Assert.Equal(DriftAuditService.InstanceIdFor(Model, due), instanceId);
+        Assert.Equal(first, second);
+        var result = await DriftAuditService.WaitAsync(Client, instanceId, TimeSpan.FromMinutes(2));
+        Assert.Equal(due, result.WindowEnd);
+        Assert.Equal(600, result.CurrentRows);
+        Assert.Equal(3, result.Partitions);
+        var stored = Assert.Single(await Get<IMonitoringStore>().ListAuditsAsync(Model));
+        Assert.Equal(result.AuditId, stored.AuditId);
+        Assert.Equal(due, stored.WindowEnd);
+
+        // Once audited, the window is not due again.
+        Assert.DoesNotContain(await service.AuditDueAsync(Client, force: false), i => i.StartsWith(prefix, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Offline_command_and_timer_audit_give_identical_metrics()
+    {
+        var workflow = Workflow("    threshold_mode: calibrated\n");
+        var referenceCsv = Csv("reference.csv", 3000, 1, null);
+        var currentCsv = Csv("current.csv", 600, 2, new DataShift { IncomeFactor = 0.7, AgeOffset = 5 });
+        var service = await ArrangeAsync(workflow, referenceCsv, currentCsv);
+
+        var offline = await RunOfflineAsync("drift", "--reference", referenceCsv, "--current", currentCsv, "--workflow", workflow, "--json");
+        var audit = await service.AuditAsync(Model, Client);
+
+        Assert.NotNull(audit);
+        var report = audit.Report;
+        Assert.True(report.DriftedFeatures > 0, report.Summary);
+        var compared = AssertSameMetrics(offline, report);
         Assert.True(compared > 50, $"only {compared} metric values compared");
 
         // The raw history is queryable per feature, and equals the audit's values.
@@ -191,8 +315,8 @@ public sealed class DriftAuditParityTests(AzuriteFixture azurite) : StorageTestB
         var currentCsv = Csv("current.csv", 400, 3, new DataShift { IncomeFactor = 0.6, AgeOffset = 10 });
         var service = await ArrangeAsync(workflow, referenceCsv, currentCsv);
 
-        var first = await service.AuditAsync(Model, UnusedClient());
-        var second = await service.AuditAsync(Model, UnusedClient());
+        var first = await service.AuditAsync(Model, Client);
+        var second = await service.AuditAsync(Model, Client);
 
         Assert.True(first!.Report.DriftedFeatures > 0);
         Assert.Equal(1, first.Report.WindowsDrifted);

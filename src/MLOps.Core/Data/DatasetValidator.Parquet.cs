@@ -156,6 +156,8 @@ public static partial class DatasetValidator
                 {
                     column.Seen?.EnsureCapacity((int)Math.Min(totalRows + (totalRows / 8), 1 << 20), 12);
                 }
+                _duplicates?.EnsureCapacity(Math.Min(totalRows + (totalRows / 8), 1 << 20));
+                var duplicates = _duplicates;
 
                 for (var group = 0; group < reader.RowGroupCount; group++)
                 {
@@ -180,7 +182,12 @@ public static partial class DatasetValidator
                         foreach (var (buffer, column) in columns)
                         {
                             CheckParquetCell(buffer, column, i, row);
+                            if (duplicates is not null && column.ComparedForDuplicates)
+                            {
+                                AddDuplicateKey(duplicates, buffer, i);
+                            }
                         }
+                        duplicates?.EndRow(row, out _);
                     }
                 }
 
@@ -271,8 +278,14 @@ public static partial class DatasetValidator
                 }
 
                 _mismatched.Add(column);
+                column.ComparedForDuplicates = false;
                 Issue(0, column.Spec.Name, "type", ParquetColumnBuffer.Describe(fields[i]),
                     $"{_file}, column '{column.Spec.Name}': {problem ?? $"Parquet type {ParquetColumnBuffer.Describe(fields[i])}"} cannot hold the contract type {column.Spec.Type.ToString().ToLowerInvariant()}; the column was not checked");
+            }
+
+            if (!_columns.Any(c => c.ComparedForDuplicates))
+            {
+                _duplicates = null;
             }
 
             return columns;
@@ -406,6 +419,32 @@ public static partial class DatasetValidator
 
                 default:
                     CheckCell(column, Text(buffer, index, stackalloc char[64]), row);
+                    return;
+            }
+        }
+
+        /// <summary>One cell of the row's duplicate key, typed: numbers and booleans by value, text trimmed as in CSV,
+        /// timestamps and integers beyond 2⁵³ (which a double would round) by their text.</summary>
+        private static void AddDuplicateKey(DuplicateRowTracker duplicates, ParquetColumnBuffer buffer, int index)
+        {
+            if (buffer.IsNull(index))
+            {
+                duplicates.AddNull();
+                return;
+            }
+            switch (buffer.Kind)
+            {
+                case ParquetValueKind.Floating or ParquetValueKind.Boolean:
+                    duplicates.AddValue(buffer.GetDouble(index));
+                    return;
+                case ParquetValueKind.Integral when Math.Abs(buffer.GetDouble(index)) < 9007199254740992d:
+                    duplicates.AddValue(buffer.GetDouble(index));
+                    return;
+                case ParquetValueKind.String:
+                    duplicates.AddText(buffer.GetString(index).AsSpan().Trim());
+                    return;
+                default:
+                    duplicates.AddText(Text(buffer, index, stackalloc char[64]));
                     return;
             }
         }

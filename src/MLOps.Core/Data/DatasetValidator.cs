@@ -86,6 +86,8 @@ public static partial class DatasetValidator
         public double MaxBound { get; } = spec.Max ?? double.PositiveInfinity;
         public int ContractIndex { get; } = contractIndex;
         public bool Present { get; set; }
+        /// <summary>Part of the row's identity for the duplicate-row check (present and not unique).</summary>
+        public bool ComparedForDuplicates { get; set; }
         public bool IsLabel { get; init; }
         public long Nulls;
         public long TypeErrors;
@@ -151,6 +153,8 @@ public static partial class DatasetValidator
         private List<string> _header = [];
         private bool _sawHeader;
         private long _issueCount;
+        /// <summary>Finds exact duplicate rows; null when no column is compared.</summary>
+        private DuplicateRowTracker? _duplicates;
 
         private readonly long _expectedBytes;
 
@@ -219,18 +223,32 @@ public static partial class DatasetValidator
             {
                 _numbers!.Add(row, rowNumber);
             }
+            var duplicates = _duplicates;
             for (var i = 0; i < _byPosition.Length; i++)
             {
                 var column = _byPosition[i];
-                if (column is null || (pipelined && column.IsNumber))
+                if (column is null)
                 {
+                    continue;
+                }
+                if (pipelined && column.IsNumber)
+                {
+                    if (duplicates is not null && column.ComparedForDuplicates)
+                    {
+                        duplicates.AddText(row[i].Span.Trim());
+                    }
                     continue;
                 }
                 var span = row[i].Span;
                 if (span.Length > _options.MaxRowBytes)
                 {
+                    duplicates?.Reset();
                     Malformed(rowNumber, $"row {rowNumber}, column '{column.Spec.Name}': the field is longer than {_options.MaxRowBytes} characters; reading stopped");
                     return false;
+                }
+                if (duplicates is not null && column.ComparedForDuplicates)
+                {
+                    duplicates.AddText(span.Trim());
                 }
                 if (column.IsNumber)
                 {
@@ -239,6 +257,7 @@ public static partial class DatasetValidator
                 }
                 CheckCell(column, span.Trim(), rowNumber);
             }
+            duplicates?.EndRow(rowNumber, out _);
             return true;
         }
 
@@ -280,6 +299,7 @@ public static partial class DatasetValidator
         private void PresizeUniqueSets(SepReader.Row first)
         {
             var estimatedRows = _expectedBytes / Math.Max(first.Span.Length + 1, 1);
+            _duplicates?.EnsureCapacity(Math.Min(estimatedRows + (estimatedRows / 8), 1 << 20));
             for (var i = 0; i < _byPosition.Length && i < first.ColCount; i++)
             {
                 if (_byPosition[i] is { Seen: { } seen })
@@ -352,6 +372,14 @@ public static partial class DatasetValidator
             foreach (var column in _columns.Where(c => !c.Present))
             {
                 Issue(0, column.Spec.Name, "missing_column", null, $"{_file}: column '{column.Spec.Name}' is missing from the header");
+            }
+            foreach (var column in _columns)
+            {
+                column.ComparedForDuplicates = column.Present && !column.Spec.Unique;
+            }
+            if (_options.MaxDuplicateTrackedRows > 0 && _columns.Any(c => c.ComparedForDuplicates))
+            {
+                _duplicates = new DuplicateRowTracker(_options.MaxDuplicateTrackedRows, Math.Max(_options.MaxDuplicateExamples, 0));
             }
         }
 
@@ -604,6 +632,7 @@ public static partial class DatasetValidator
                 Issue(0, null, "row_count", Rows.ToString(CultureInfo.InvariantCulture), $"{_file}: {Rows} rows is more than max_rows {maxRows}");
             }
 
+            var (duplicates, warnings) = FinishDuplicates();
             var summaries = new List<ColumnSummary>(_columns.Length);
             foreach (var c in _columns)
             {
@@ -632,8 +661,9 @@ public static partial class DatasetValidator
             }
 
             var isValid = _issueCount == 0;
+            var duplicateNote = duplicates is { Count: > 0 } d ? $", {d.Count} duplicate row(s)" : "";
             var summary = isValid
-                ? $"{_file}: valid; {Rows} rows, {_header.Count} columns, {bytes} bytes"
+                ? $"{_file}: valid; {Rows} rows, {_header.Count} columns, {bytes} bytes{duplicateNote}"
                 : $"{_file}: invalid; {_issueCount} issue(s) ({string.Join(", ", _ruleCounts.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key} {kv.Value}"))}) in {Rows} rows, {bytes} bytes";
             return new DatasetValidationReport
             {
@@ -646,11 +676,55 @@ public static partial class DatasetValidator
                 Columns = summaries,
                 Issues = _kept.OrderBy(k => k.Key).Select(k => k.Issue).ToList(),
                 IssueCount = _issueCount,
+                Duplicates = duplicates,
+                Warnings = warnings,
                 Summary = summary,
             };
         }
 
         private double Rate(long count) => Rows == 0 ? 0 : (double)count / Rows;
+
+        /// <summary>The duplicate-row signal, and the issue (rate above the contract's <c>max_duplicate_rate</c>) or
+        /// the warning (no limit set) it raises.</summary>
+        private (DuplicateRowsSummary? Summary, List<string> Warnings) FinishDuplicates()
+        {
+            var warnings = new List<string>();
+            if (_duplicates is not { } tracker || Rows == 0)
+            {
+                return (null, warnings);
+            }
+            var rate = Rate(tracker.Duplicates);
+            var summary = new DuplicateRowsSummary
+            {
+                Count = tracker.Duplicates,
+                Rate = rate,
+                Columns = _columns.Where(c => c.ComparedForDuplicates).OrderBy(c => c.Position).Select(c => c.Spec.Name).ToList(),
+                Examples = tracker.Examples.ToList(),
+                Complete = tracker.Complete,
+                MaxRate = _contract.MaxDuplicateRate,
+            };
+            if (tracker.Duplicates == 0)
+            {
+                return (summary, warnings);
+            }
+            var rateText = rate.ToString("0.####", CultureInfo.InvariantCulture);
+            var pairs = string.Join(", ", tracker.Examples.Take(3).Select(p => $"row {p.Row} duplicates row {p.FirstRow}"));
+            var lowerBound = tracker.Complete ? "" : $" (at least: only the first {_options.MaxDuplicateTrackedRows} distinct rows were remembered)";
+            var what = $"{tracker.Duplicates} duplicate row(s){lowerBound}, rate {rateText} of {Rows} rows";
+            if (_contract.MaxDuplicateRate is { } maxRate)
+            {
+                if (rate > maxRate)
+                {
+                    Issue(tracker.Examples.Count > 0 ? tracker.Examples[0].Row : 0, null, "duplicate_rows", tracker.Duplicates.ToString(CultureInfo.InvariantCulture),
+                        $"{_file}: {what} exceeds max_duplicate_rate {Fmt(maxRate)}; {pairs}");
+                }
+            }
+            else
+            {
+                warnings.Add($"{_file}: {what}; {pairs} (set data.max_duplicate_rate to fail on duplicates)");
+            }
+            return (summary, warnings);
+        }
     }
 
     /// <summary>

@@ -26,8 +26,9 @@ public sealed record ColumnSummary
 public sealed record DuplicateRowPair(long Row, long FirstRow);
 
 /// <summary>Exact duplicate rows: a dataset-level signal beside the per-column ones.</summary>
-/// <remarks>Two rows are duplicates when every compared column holds the same value: CSV cells compared as text after
-/// trimming, Parquet cells as typed values. The compared columns are the contract's columns present in the file except
+/// <remarks>Two rows are duplicates when every compared column holds the same value, compared as the validator decodes
+/// it: numbers, integers and booleans by value (<c>1.0</c> equals <c>1</c>, <c>yes</c> equals <c>true</c>), known
+/// categories by category, other text as text after trimming, cells that fail their type by their text. The compared columns are the contract's columns present in the file except
 /// unique ones (the id column): a re-submitted record with a fresh id is still caught, and a repeated id is already a
 /// <c>unique</c> issue. Rows are matched by a 64-bit hash (see the validator's notes for the false-match bound).</remarks>
 public sealed record DuplicateRowsSummary

@@ -179,15 +179,16 @@ public static partial class DatasetValidator
                     for (var i = 0; i < rows; i++)
                     {
                         var row = ++Rows;
+                        var hash = DuplicateRowTracker.Start;
                         foreach (var (buffer, column) in columns)
                         {
                             CheckParquetCell(buffer, column, i, row);
                             if (duplicates is not null && column.ComparedForDuplicates)
                             {
-                                AddDuplicateKey(duplicates, buffer, i);
+                                hash = DuplicateRowTracker.Mix(hash, column.Key);
                             }
                         }
-                        duplicates?.EndRow(row, out _);
+                        duplicates?.EndRow(hash, row, out _);
                     }
                 }
 
@@ -382,10 +383,12 @@ public static partial class DatasetValidator
                 case ParquetValueKind.Boolean when type == ColumnType.Boolean:
                     if (buffer.GetBoolean(index))
                     {
+                        column.Key = 1;
                         column.SawTrue = true;
                     }
                     else
                     {
+                        column.Key = 0;
                         column.SawFalse = true;
                     }
 
@@ -395,9 +398,11 @@ public static partial class DatasetValidator
                     switch (buffer.GetDouble(index))
                     {
                         case 1:
+                            column.Key = 1;
                             column.SawTrue = true;
                             return;
                         case 0:
+                            column.Key = 0;
                             column.SawFalse = true;
                             return;
                         default:
@@ -406,6 +411,7 @@ public static partial class DatasetValidator
                     }
 
                 case ParquetValueKind.Timestamp when type == ColumnType.Timestamp:
+                    column.Key = (ulong)buffer.GetTimestamp(index).Ticks;
                     if (column.Seen is not null)
                     {
                         CheckUnique(column, row, Text(buffer, index, stackalloc char[64]));
@@ -419,32 +425,6 @@ public static partial class DatasetValidator
 
                 default:
                     CheckCell(column, Text(buffer, index, stackalloc char[64]), row);
-                    return;
-            }
-        }
-
-        /// <summary>One cell of the row's duplicate key, typed: numbers and booleans by value, text trimmed as in CSV,
-        /// timestamps and integers beyond 2⁵³ (which a double would round) by their text.</summary>
-        private static void AddDuplicateKey(DuplicateRowTracker duplicates, ParquetColumnBuffer buffer, int index)
-        {
-            if (buffer.IsNull(index))
-            {
-                duplicates.AddNull();
-                return;
-            }
-            switch (buffer.Kind)
-            {
-                case ParquetValueKind.Floating or ParquetValueKind.Boolean:
-                    duplicates.AddValue(buffer.GetDouble(index));
-                    return;
-                case ParquetValueKind.Integral when Math.Abs(buffer.GetDouble(index)) < 9007199254740992d:
-                    duplicates.AddValue(buffer.GetDouble(index));
-                    return;
-                case ParquetValueKind.String:
-                    duplicates.AddText(buffer.GetString(index).AsSpan().Trim());
-                    return;
-                default:
-                    duplicates.AddText(Text(buffer, index, stackalloc char[64]));
                     return;
             }
         }

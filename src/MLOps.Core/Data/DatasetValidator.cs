@@ -88,6 +88,9 @@ public static partial class DatasetValidator
         public bool Present { get; set; }
         /// <summary>Part of the row's identity for the duplicate-row check (present and not unique).</summary>
         public bool ComparedForDuplicates { get; set; }
+        /// <summary>The duplicate-row key of the cell just checked (see <see cref="DuplicateRowTracker"/>), set by every
+        /// path that checks a cell.</summary>
+        public ulong Key;
         public bool IsLabel { get; init; }
         public long Nulls;
         public long TypeErrors;
@@ -155,6 +158,9 @@ public static partial class DatasetValidator
         private long _issueCount;
         /// <summary>Finds exact duplicate rows; null when no column is compared.</summary>
         private DuplicateRowTracker? _duplicates;
+        /// <summary>Compared Number columns in file order: their keys are chained after the other columns' (so the
+        /// chain is the same whether numbers are checked on this thread or the pipeline's).</summary>
+        private ColumnState[] _numberKeyColumns = [];
 
         private readonly long _expectedBytes;
 
@@ -182,6 +188,9 @@ public static partial class DatasetValidator
                 };
             }
         }
+
+        /// <summary>The duplicate-row tracker, when rows are compared.</summary>
+        public DuplicateRowTracker? Duplicates => _duplicates;
 
         /// <summary>Data rows read (rows after the header).</summary>
         public long Rows { get; private set; }
@@ -224,31 +233,19 @@ public static partial class DatasetValidator
                 _numbers!.Add(row, rowNumber);
             }
             var duplicates = _duplicates;
+            var hash = DuplicateRowTracker.Start;
             for (var i = 0; i < _byPosition.Length; i++)
             {
                 var column = _byPosition[i];
-                if (column is null)
+                if (column is null || (pipelined && column.IsNumber))
                 {
-                    continue;
-                }
-                if (pipelined && column.IsNumber)
-                {
-                    if (duplicates is not null && column.ComparedForDuplicates)
-                    {
-                        duplicates.AddText(row[i].Span.Trim());
-                    }
                     continue;
                 }
                 var span = row[i].Span;
                 if (span.Length > _options.MaxRowBytes)
                 {
-                    duplicates?.Reset();
                     Malformed(rowNumber, $"row {rowNumber}, column '{column.Spec.Name}': the field is longer than {_options.MaxRowBytes} characters; reading stopped");
                     return false;
-                }
-                if (duplicates is not null && column.ComparedForDuplicates)
-                {
-                    duplicates.AddText(span.Trim());
                 }
                 if (column.IsNumber)
                 {
@@ -256,8 +253,26 @@ public static partial class DatasetValidator
                     continue;
                 }
                 CheckCell(column, span.Trim(), rowNumber);
+                if (duplicates is not null && column.ComparedForDuplicates)
+                {
+                    hash = DuplicateRowTracker.Mix(hash, column.Key);
+                }
             }
-            duplicates?.EndRow(rowNumber, out _);
+            if (duplicates is not null)
+            {
+                if (pipelined)
+                {
+                    _numbers!.SetRowHash(hash);
+                }
+                else
+                {
+                    foreach (var column in _numberKeyColumns)
+                    {
+                        hash = DuplicateRowTracker.Mix(hash, column.Key);
+                    }
+                    duplicates.EndRow(hash, rowNumber, out _);
+                }
+            }
             return true;
         }
 
@@ -335,6 +350,7 @@ public static partial class DatasetValidator
 
             MapHeader(names);
             var numberColumns = _byPosition.OfType<ColumnState>().Where(c => c.IsNumber).ToArray();
+            _numberKeyColumns = numberColumns.Where(c => c.ComparedForDuplicates).ToArray();
             if (_options.CheckNumbersInParallel && numberColumns.Length > 0 && Environment.ProcessorCount > 1)
             {
                 _numbers = new NumberPipeline(this, numberColumns);
@@ -387,6 +403,7 @@ public static partial class DatasetValidator
         {
             if (value.IsEmpty)
             {
+                column.Key = DuplicateRowTracker.NullKey;
                 column.Nulls++;
                 if (column.IsLabel)
                 {
@@ -428,9 +445,11 @@ public static partial class DatasetValidator
                     switch (ParseBoolean(value))
                     {
                         case true:
+                            column.Key = 1;
                             column.SawTrue = true;
                             return;
                         case false:
+                            column.Key = 0;
                             column.SawFalse = true;
                             return;
                         default:
@@ -443,20 +462,24 @@ public static partial class DatasetValidator
                     {
                         if (!column.TryGetCategory(value, out var index))
                         {
+                            SetTextKey(column, value);
                             column.OutOfBounds++;
                             Issue(row, column, "category", value, $"value '{Clip(value)}' is not one of: {string.Join(", ", column.Spec.Values!)}");
                             return;
                         }
+                        column.Key = (ulong)index;
                         column.CategorySeen[index] = true;
                     }
                     else
                     {
+                        SetTextKey(column, value);
                         AddDistinct(column, value);
                     }
                     CheckUnique(column, row, value);
                     return;
 
                 case ColumnType.Timestamp:
+                    SetTextKey(column, value);
                     if (!IsIsoTimestamp(value))
                     {
                         TypeError(column, row, value, "is not an ISO-8601 timestamp");
@@ -466,6 +489,7 @@ public static partial class DatasetValidator
                     return;
 
                 default:
+                    SetTextKey(column, value);
                     AddDistinct(column, value);
                     CheckUnique(column, row, value);
                     return;
@@ -484,6 +508,7 @@ public static partial class DatasetValidator
                 var high = value + tolerance;
                 if (low > column.Min && high < column.Max && low >= column.MinBound && high <= column.MaxBound && column.Seen is null)
                 {
+                    column.Key = DuplicateRowTracker.NumberKey(value);
                     column.NumericCount++;
                     column.Sum += value;
                     return;
@@ -495,6 +520,7 @@ public static partial class DatasetValidator
 
         private void Numeric(ColumnState column, long row, ReadOnlySpan<char> text, double value)
         {
+            column.Key = DuplicateRowTracker.NumberKey(value);
             column.NumericCount++;
             column.Sum += value;
             if (value < column.Min)
@@ -540,8 +566,18 @@ public static partial class DatasetValidator
             distinct.TryAdd(value, 0, out _);
         }
 
+        /// <summary>A text key for the duplicate-row check, only when the column is compared (hashing costs).</summary>
+        private void SetTextKey(ColumnState column, ReadOnlySpan<char> value)
+        {
+            if (column.ComparedForDuplicates && _duplicates is not null)
+            {
+                column.Key = DuplicateRowTracker.TextKey(value);
+            }
+        }
+
         private void TypeError(ColumnState column, long row, ReadOnlySpan<char> value, string what)
         {
+            SetTextKey(column, value);
             column.TypeErrors++;
             Issue(row, column, "type", value, $"value '{Clip(value)}' {what}");
         }
@@ -762,6 +798,10 @@ public static partial class DatasetValidator
 
         public bool Full => _current.Rows == RowsPerBatch;
 
+        /// <summary>The duplicate-row hash of the row just added, chained over its other columns; the checker chains
+        /// the Number cells' keys and ends the row, in row order.</summary>
+        public void SetRowHash(ulong hash) => _current.RowHashes[_current.Rows - 1] = hash;
+
         /// <summary>Copies the row's Number cells into the current batch.</summary>
         public void Add(SepReader.Row row, long rowNumber)
         {
@@ -836,14 +876,22 @@ public static partial class DatasetValidator
         private void Check(NumberBatch batch)
         {
             var columns = _columns;
+            var duplicates = _run.Duplicates;
             var cell = 0;
             for (var r = 0; r < batch.Rows; r++)
             {
                 var rowNumber = batch.RowNumbers[r];
+                var hash = batch.RowHashes[r];
                 for (var j = 0; j < columns.Length; j++, cell++)
                 {
-                    _run.NumberCell(columns[j], batch.Cell(cell), rowNumber);
+                    var column = columns[j];
+                    _run.NumberCell(column, batch.Cell(cell), rowNumber);
+                    if (column.ComparedForDuplicates)
+                    {
+                        hash = DuplicateRowTracker.Mix(hash, column.Key);
+                    }
                 }
+                duplicates?.EndRow(hash, rowNumber, out _);
             }
         }
     }
@@ -858,6 +906,7 @@ public static partial class DatasetValidator
         private int _length;
 
         public long[] RowNumbers { get; } = new long[RowsPerBatch];
+        public ulong[] RowHashes { get; } = new ulong[RowsPerBatch];
         public int Rows { get; set; }
 
         public void Append(int cell, ReadOnlySpan<char> value)

@@ -6,29 +6,43 @@ using System.Security.Cryptography;
 namespace MLOps.Core.Data;
 
 /// <summary>
-/// Finds exact duplicate rows while a dataset streams, in bounded memory. Each row's compared cells are written into
-/// one reusable key buffer (each cell length-prefixed, so <c>"a,bc"</c> and <c>"ab,c"</c> differ), hashed to 64 bits
-/// with XXH3 under a per-process random seed, and the hash is kept with the row it was first seen in, in an
-/// open-addressing table (12 bytes a slot, at most 75% full, so 16–32 bytes per remembered row).
+/// Finds exact duplicate rows while a dataset streams, in bounded memory. Each compared cell gets a 64-bit key from
+/// the value the validator has already decoded (a number's bits, a category's index, a boolean; XXH3 of the text for
+/// text, timestamps and cells that failed their type; a fixed key for an empty cell). The keys of a row are chained
+/// with a 128-bit multiply-and-fold step (as wyhash does) under per-process random secrets, and the row's 64-bit
+/// hash is kept with the row it was first seen in, in an open-addressing table (12 bytes a slot, at most 75% full).
 /// </summary>
 /// <remarks>
 /// Rows are compared by hash, not by text: two different rows are taken for duplicates only when their 64-bit hashes
-/// collide. Among <c>n</c> distinct rows the chance of any such false duplicate is at most n²/2⁶⁵ (about 3·10⁻⁸ for a
-/// million rows, 4·10⁻⁷ for the default limit of four million); the seed is random per process, so crafted input
-/// cannot aim for a collision. At most <see cref="ValidationOptions.MaxDuplicateTrackedRows"/> distinct rows are
-/// remembered (memory ≤ 32 bytes each, and rows numbered beyond 2³² are not remembered); rows after that are still compared with the remembered ones but not added,
-/// so the count becomes a lower bound and <see cref="Complete"/> says so.
+/// collide. For a well-mixing 64-bit hash the chance of any such false duplicate among <c>n</c> distinct rows is about
+/// n²/2⁶⁵ (3·10⁻⁸ for a million rows, 4·10⁻⁷ for the default limit of four million); the secrets are random per
+/// process, so crafted input cannot aim for a collision. At most <see cref="ValidationOptions.MaxDuplicateTrackedRows"/>
+/// distinct rows are remembered (16–32 bytes each; rows numbered beyond 2³² are not remembered); rows after that are
+/// still compared with the remembered ones but not added, so the count becomes a lower bound and <see cref="Complete"/>
+/// says so. Decoding first means a number is compared by value (<c>1.0</c> equals <c>1</c>, in CSV as in Parquet).
 /// </remarks>
 internal sealed class DuplicateRowTracker(int maxTracked, int maxExamples)
 {
-    private static readonly long Seed = BinaryPrimitives.ReadInt64LittleEndian(RandomNumberGenerator.GetBytes(8));
+    private static readonly ulong Secret1 = RandomSecret();
+    private static readonly ulong Secret2 = RandomSecret();
+    private static readonly long TextSeed = (long)RandomSecret();
 
-    private byte[] _key = new byte[256];
-    private int _keyLength;
-    private ulong[] _hashes = new ulong[1024];
-    private uint[] _rows = new uint[1024];
+    /// <summary>The key of an empty cell (a Parquet null).</summary>
+    public static readonly ulong NullKey = RandomSecret();
+
+    /// <summary>The chain's start value for every row.</summary>
+    public static readonly ulong Start = RandomSecret();
+
+    private Slot[] _slots = new Slot[1024];
     private int _count;
     private readonly List<DuplicateRowPair> _examples = [];
+
+    [StructLayout(LayoutKind.Sequential, Pack = 4)]
+    private struct Slot
+    {
+        public ulong Hash;
+        public uint Row;
+    }
 
     /// <summary>Rows found to repeat an earlier row.</summary>
     public long Duplicates { get; private set; }
@@ -39,75 +53,56 @@ internal sealed class DuplicateRowTracker(int maxTracked, int maxExamples)
     /// <summary>The first duplicates found, each with the earlier row it repeats.</summary>
     public IReadOnlyList<DuplicateRowPair> Examples => _examples;
 
+    /// <summary>The key of a number: its bits, with −0 as 0 and one NaN.</summary>
+    public static ulong NumberKey(double value) =>
+        value == 0 ? 0 : double.IsNaN(value) ? 0x7FF8000000000000UL : BitConverter.DoubleToUInt64Bits(value);
+
+    /// <summary>The key of a text cell (already trimmed by the caller).</summary>
+    public static ulong TextKey(ReadOnlySpan<char> value) => XxHash3.HashToUInt64(MemoryMarshal.AsBytes(value), TextSeed);
+
+    /// <summary>Chains one cell's key into the row's hash: a 64×64→128-bit multiply of both (each masked by a
+    /// secret), folded to 64 bits.</summary>
+    public static ulong Mix(ulong hash, ulong key)
+    {
+        var high = Math.BigMul(key ^ Secret1, hash ^ Secret2, out var low);
+        return high ^ low;
+    }
+
     /// <summary>Sizes the table for about <paramref name="rows"/> rows (capped), so a large file is not rehashed as it grows.</summary>
     public void EnsureCapacity(long rows)
     {
         var wanted = Math.Min(rows, maxTracked);
-        var slots = (long)_hashes.Length;
+        var slots = (long)_slots.Length;
         while (slots * 3 / 4 < wanted && slots < 1 << 30)
         {
             slots *= 2;
         }
-        if (slots > _hashes.Length)
+        if (slots > _slots.Length)
         {
             Resize((int)slots);
         }
     }
 
-    /// <summary>Appends one text cell of the current row (the caller trims it).</summary>
-    public void AddText(ReadOnlySpan<char> value)
+    /// <summary>Ends a row whose chained hash is <paramref name="hash"/>: true when it repeats an earlier row
+    /// (named in <paramref name="firstRow"/>).</summary>
+    public bool EndRow(ulong hash, long row, out long firstRow)
     {
-        var bytes = MemoryMarshal.AsBytes(value);
-        var need = _keyLength + 4 + bytes.Length;
-        if (need > _key.Length)
-        {
-            Array.Resize(ref _key, Math.Max(_key.Length * 2, need));
-        }
-        BinaryPrimitives.WriteInt32LittleEndian(_key.AsSpan(_keyLength), value.Length);
-        bytes.CopyTo(_key.AsSpan(_keyLength + 4));
-        _keyLength = need;
-    }
-
-    /// <summary>Appends one typed cell (Parquet): its 8 bytes under a marker, so a number never equals a text.</summary>
-    public void AddValue(double value)
-    {
-        EnsureKey(12);
-        // -0 and 0 are the same value; every NaN is the same value.
-        var bits = value == 0 ? 0 : double.IsNaN(value) ? BitConverter.DoubleToInt64Bits(double.NaN) : BitConverter.DoubleToInt64Bits(value);
-        BinaryPrimitives.WriteInt32LittleEndian(_key.AsSpan(_keyLength), -2);
-        BinaryPrimitives.WriteInt64LittleEndian(_key.AsSpan(_keyLength + 4), bits);
-        _keyLength += 12;
-    }
-
-    /// <summary>Appends a missing cell (a Parquet null); an empty CSV cell is the empty text.</summary>
-    public void AddNull()
-    {
-        EnsureKey(4);
-        BinaryPrimitives.WriteInt32LittleEndian(_key.AsSpan(_keyLength), -1);
-        _keyLength += 4;
-    }
-
-    /// <summary>Forgets the cells appended for the current row (a row that is not compared, e.g. a malformed one).</summary>
-    public void Reset() => _keyLength = 0;
-
-    /// <summary>Ends the current row: true when it repeats an earlier one (named in <paramref name="firstRow"/>).</summary>
-    public bool EndRow(long row, out long firstRow)
-    {
-        var hash = XxHash3.HashToUInt64(_key.AsSpan(0, _keyLength), Seed);
-        _keyLength = 0;
+        // A last multiply so the final cells are as well mixed as the first.
+        hash = Mix(hash, Secret2);
         hash = hash == 0 ? 1 : hash; // 0 marks an empty slot
-        var mask = _hashes.Length - 1;
+        var slots = _slots;
+        var mask = slots.Length - 1;
         var slot = (int)(hash >> 34) & mask;
         while (true)
         {
-            var h = _hashes[slot];
-            if (h == 0)
+            ref var s = ref slots[slot];
+            if (s.Hash == 0)
             {
                 break;
             }
-            if (h == hash)
+            if (s.Hash == hash)
             {
-                firstRow = _rows[slot];
+                firstRow = s.Row;
                 Duplicates++;
                 if (_examples.Count < maxExamples)
                 {
@@ -124,44 +119,33 @@ internal sealed class DuplicateRowTracker(int maxTracked, int maxExamples)
             Complete = false;
             return false;
         }
-        _hashes[slot] = hash;
-        _rows[slot] = (uint)row;
-        if (++_count > _hashes.Length * 3L / 4)
+        slots[slot] = new Slot { Hash = hash, Row = (uint)row };
+        if (++_count > slots.Length * 3L / 4)
         {
-            Resize(_hashes.Length * 2);
+            Resize(slots.Length * 2);
         }
         return false;
     }
 
-    private void EnsureKey(int extra)
+    private void Resize(int size)
     {
-        if (_keyLength + extra > _key.Length)
+        var slots = new Slot[size];
+        var mask = size - 1;
+        foreach (var s in _slots)
         {
-            Array.Resize(ref _key, _key.Length * 2 + extra);
-        }
-    }
-
-    private void Resize(int slots)
-    {
-        var hashes = new ulong[slots];
-        var rows = new uint[slots];
-        var mask = hashes.Length - 1;
-        for (var i = 0; i < _hashes.Length; i++)
-        {
-            var h = _hashes[i];
-            if (h == 0)
+            if (s.Hash == 0)
             {
                 continue;
             }
-            var slot = (int)(h >> 34) & mask;
-            while (hashes[slot] != 0)
+            var slot = (int)(s.Hash >> 34) & mask;
+            while (slots[slot].Hash != 0)
             {
                 slot = (slot + 1) & mask;
             }
-            hashes[slot] = h;
-            rows[slot] = _rows[i];
+            slots[slot] = s;
         }
-        _hashes = hashes;
-        _rows = rows;
+        _slots = slots;
     }
+
+    private static ulong RandomSecret() => BinaryPrimitives.ReadUInt64LittleEndian(RandomNumberGenerator.GetBytes(8)) | 1;
 }

@@ -85,12 +85,13 @@ public sealed class DuplicateRowTests
     }
 
     [Fact]
-    public async Task A_repeated_id_is_a_unique_issue_and_rows_differing_in_one_cell_are_not_duplicates()
+    public async Task A_repeated_id_is_a_unique_issue_values_are_compared_decoded_and_rows_differing_in_one_cell_are_not_duplicates()
     {
-        var report = await ValidateCsv("id,age,income,region\nA1,30,1,EU\nA1,31,1,EU\nA3,30,1,EU \nA4,30,1,E\n", Contract with { MaxDuplicateRate = 0 });
+        // Row 3 repeats row 1 (text trimmed), row 5 too (numbers compared by value: 1.0 is 1); rows 2 and 4 differ.
+        var report = await ValidateCsv("id,age,income,region\nA1,30,1,EU\nA1,31,1,EU\nA3,30,1,EU \nA4,30,1,E\nA5,30,1.0,EU\n", Contract with { MaxDuplicateRate = 0 });
 
-        Assert.Equal(1, report.Duplicates!.Count);
-        Assert.Equal([new DuplicateRowPair(3, 1)], report.Duplicates.Examples);
+        Assert.Equal(2, report.Duplicates!.Count);
+        Assert.Equal([new DuplicateRowPair(3, 1), new DuplicateRowPair(5, 1)], report.Duplicates.Examples);
         Assert.Equal(["unique", "duplicate_rows"], report.Issues.Select(i => i.Rule));
     }
 

@@ -188,7 +188,7 @@ public static partial class DatasetValidator
                                 hash = DuplicateRowTracker.Mix(hash, column.Key);
                             }
                         }
-                        duplicates?.EndRow(hash, row, out _);
+                        duplicates?.EndRow(hash, row);
                     }
                 }
 

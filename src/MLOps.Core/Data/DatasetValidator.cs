@@ -270,7 +270,7 @@ public static partial class DatasetValidator
                     {
                         hash = DuplicateRowTracker.Mix(hash, column.Key);
                     }
-                    duplicates.EndRow(hash, rowNumber, out _);
+                    duplicates.EndRow(hash, rowNumber);
                 }
             }
             return true;
@@ -729,6 +729,7 @@ public static partial class DatasetValidator
             {
                 return (null, warnings);
             }
+            tracker.Flush();
             var rate = Rate(tracker.Duplicates);
             var summary = new DuplicateRowsSummary
             {
@@ -891,7 +892,7 @@ public static partial class DatasetValidator
                         hash = DuplicateRowTracker.Mix(hash, column.Key);
                     }
                 }
-                duplicates?.EndRow(hash, rowNumber, out _);
+                duplicates?.EndRow(hash, rowNumber);
             }
         }
     }

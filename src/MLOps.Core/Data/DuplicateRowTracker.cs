@@ -11,6 +11,8 @@ namespace MLOps.Core.Data;
 /// text, timestamps and cells that failed their type; a fixed key for an empty cell). The keys of a row are chained
 /// with a 128-bit multiply-and-fold step (as wyhash does) under per-process random secrets, and the row's 64-bit
 /// hash is kept with the row it was first seen in, in an open-addressing table (12 bytes a slot, at most 75% full).
+/// Rows are looked up 32 at a time: their slots are first touched together, so the cache misses of a table larger
+/// than the cache overlap instead of stalling one row at a time (in row order all the same).
 /// </summary>
 /// <remarks>
 /// Rows are compared by hash, not by text: two different rows are taken for duplicates only when their 64-bit hashes
@@ -33,7 +35,12 @@ internal sealed class DuplicateRowTracker(int maxTracked, int maxExamples)
     /// <summary>The chain's start value for every row.</summary>
     public static readonly ulong Start = RandomSecret();
 
+    private const int Batch = 32;
+
     private Slot[] _slots = new Slot[1024];
+    private readonly ulong[] _pendingHashes = new ulong[Batch];
+    private readonly long[] _pendingRows = new long[Batch];
+    private int _pending;
     private int _count;
     private readonly List<DuplicateRowPair> _examples = [];
 
@@ -83,13 +90,44 @@ internal sealed class DuplicateRowTracker(int maxTracked, int maxExamples)
         }
     }
 
-    /// <summary>Ends a row whose chained hash is <paramref name="hash"/>: true when it repeats an earlier row
-    /// (named in <paramref name="firstRow"/>).</summary>
-    public bool EndRow(ulong hash, long row, out long firstRow)
+    /// <summary>Ends a row whose chained hash is <paramref name="hash"/>. Rows are looked up in batches, in order;
+    /// <see cref="Flush"/> before reading the results.</summary>
+    public void EndRow(ulong hash, long row)
     {
         // A last multiply so the final cells are as well mixed as the first.
         hash = Mix(hash, Secret2);
-        hash = hash == 0 ? 1 : hash; // 0 marks an empty slot
+        _pendingHashes[_pending] = hash == 0 ? 1 : hash; // 0 marks an empty slot
+        _pendingRows[_pending] = row;
+        if (++_pending == Batch)
+        {
+            Flush();
+        }
+    }
+
+    /// <summary>Looks up the rows still waiting.</summary>
+    public void Flush()
+    {
+        var slots = _slots;
+        var mask = slots.Length - 1;
+        ulong touched = 0;
+        for (var i = 0; i < _pending; i++)
+        {
+            // Independent loads: the processor has them all in flight at once.
+            touched ^= slots[(int)(_pendingHashes[i] >> 34) & mask].Hash;
+        }
+        _touched = touched;
+        for (var i = 0; i < _pending; i++)
+        {
+            Look(_pendingHashes[i], _pendingRows[i]);
+        }
+        _pending = 0;
+    }
+
+    /// <summary>Keeps the touching loads from being optimized away.</summary>
+    private ulong _touched;
+
+    private void Look(ulong hash, long row)
+    {
         var slots = _slots;
         var mask = slots.Length - 1;
         var slot = (int)(hash >> 34) & mask;
@@ -102,29 +140,27 @@ internal sealed class DuplicateRowTracker(int maxTracked, int maxExamples)
             }
             if (s.Hash == hash)
             {
-                firstRow = s.Row;
+                long firstRow = s.Row;
                 Duplicates++;
                 if (_examples.Count < maxExamples)
                 {
                     _examples.Add(new DuplicateRowPair(row, firstRow));
                 }
-                return true;
+                return;
             }
             slot = (slot + 1) & mask;
         }
 
-        firstRow = row;
         if (_count >= maxTracked || row > uint.MaxValue)
         {
             Complete = false;
-            return false;
+            return;
         }
         slots[slot] = new Slot { Hash = hash, Row = (uint)row };
         if (++_count > slots.Length * 3L / 4)
         {
             Resize(slots.Length * 2);
         }
-        return false;
     }
 
     private void Resize(int size)

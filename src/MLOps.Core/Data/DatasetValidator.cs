@@ -727,9 +727,12 @@ public static partial class DatasetValidator
             var warnings = new List<string>();
             if (_duplicates is not { } tracker || Rows == 0)
             {
+                _duplicates?.Release();
+                _duplicates = null;
                 return (null, warnings);
             }
             tracker.Flush();
+            _duplicates = null;
             var rate = Rate(tracker.Duplicates);
             var summary = new DuplicateRowsSummary
             {
@@ -740,6 +743,7 @@ public static partial class DatasetValidator
                 Complete = tracker.Complete,
                 MaxRate = _contract.MaxDuplicateRate,
             };
+            tracker.Release();
             if (tracker.Duplicates == 0)
             {
                 return (summary, warnings);

@@ -150,6 +150,18 @@ namespace MLOps.Benchmarks
                 void Validate() => Run(new ValidationOptions());
                 // Opt-in: Number cells checked on a second thread while Sep reads.
                 void ValidateSecondThread() => Run(new ValidationOptions { CheckNumbersInParallel = true });
+                // The duplicate-row check off: what it costs (every row of this file is distinct, so every row is remembered).
+                void ValidateNoDuplicates() => Run(new ValidationOptions { MaxDuplicateTrackedRows = 0 });
+                using var process = Process.GetCurrentProcess();
+                // Process CPU time of one run (the reading thread plus background hashing): load-insensitive.
+                double Cpu(Action action)
+                {
+                    process.Refresh();
+                    var before = process.TotalProcessorTime;
+                    action();
+                    process.Refresh();
+                    return (process.TotalProcessorTime - before).TotalSeconds;
+                }
 
                 // Interleaved so that all see the same machine load; the median of five rounds.
                 Bare();
@@ -159,24 +171,36 @@ namespace MLOps.Benchmarks
                 var parse = new List<double>();
                 var validate = new List<double>();
                 var validateSecond = new List<double>();
+                var validateNoDuplicates = new List<double>();
+                var cpuBare = new List<double>();
+                var cpuValidate = new List<double>();
+                var cpuNoDuplicates = new List<double>();
                 for (int i = 0; i < 5; i++)
                 {
                     bare.Add(Timing.Median(Bare, 0, 1));
                     parse.Add(Timing.Median(BareParse, 0, 1));
                     validate.Add(Timing.Median(Validate, 0, 1));
                     validateSecond.Add(Timing.Median(ValidateSecondThread, 0, 1));
+                    validateNoDuplicates.Add(Timing.Median(ValidateNoDuplicates, 0, 1));
+                    cpuBare.Add(Cpu(Bare));
+                    cpuValidate.Add(Cpu(Validate));
+                    cpuNoDuplicates.Add(Cpu(ValidateNoDuplicates));
                 }
+                double Mid(List<double> values) => values.Order().ElementAt(2);
                 double tb = bare.Order().ElementAt(2), tp = parse.Order().ElementAt(2), tv = validate.Order().ElementAt(2), t1 = validateSecond.Order().ElementAt(2);
                 // Ratios per round (each round's runs are next to each other in time), then their median.
                 double ratio = bare.Zip(validate, (b, v) => b / v).Order().ElementAt(2);
                 double ratioSecond = bare.Zip(validateSecond, (b, v) => b / v).Order().ElementAt(2);
+                double ratioNoDuplicates = bare.Zip(validateNoDuplicates, (b, v) => b / v).Order().ElementAt(2);
+                double duplicateCost = validateNoDuplicates.Zip(validate, (n, v) => (v - n) / n).Order().ElementAt(2);
+                double cpuB = Mid(cpuBare), cpuV = Mid(cpuValidate), cpuN = Mid(cpuNoDuplicates);
 
                 GC.Collect();
                 long before = GC.GetTotalAllocatedBytes(precise: true);
                 long growth = Machine.PeakWorkingSetGrowth(Validate);
                 long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
 
-                Machine.Out($"validation: file {mb:0} MB, {report!.Rows} rows; bare {Timing.S(tb)}, bare+parse {Timing.S(tp)}, validator {Timing.S(tv)}, validator with numbers on a second thread {Timing.S(t1)}; load {Machine.LoadAverage()}");
+                Machine.Out($"validation: file {mb:0} MB, {report!.Rows} rows; bare {Timing.S(tb)}, bare+parse {Timing.S(tp)}, validator {Timing.S(tv)}, validator with numbers on a second thread {Timing.S(t1)}, validator without the duplicate check {Timing.S(Mid(validateNoDuplicates))}; CPU per run: bare {Timing.S(cpuB)}, validator {Timing.S(cpuV)}, without duplicates {Timing.S(cpuN)}; load {Machine.LoadAverage()}");
                 results.Add(new("CSV file (1M rows × 12 columns)", $"{Timing.F(mb, "0")} MB", "", null));
                 results.Add(new("bare Sep read of every cell", $"{Timing.F(mb / tb)} MB/s", "", null));
                 results.Add(new("bare Sep read + parse 10 numeric columns", $"{Timing.F(mb / tp)} MB/s", "", null));
@@ -184,6 +208,10 @@ namespace MLOps.Benchmarks
                 results.Add(new("  same, numbers checked on a second thread", $"{Timing.F(mb / t1)} MB/s", "", null));
                 results.Add(new("validator speed / bare read (spans only)", Timing.F(ratio, "0.00"), "≥ 0.5", ratio >= 0.5));
                 results.Add(new("  same, numbers checked on a second thread", Timing.F(ratioSecond, "0.00"), "(≥ 0.5)", null));
+                results.Add(new("  same, duplicate-row check off", Timing.F(ratioNoDuplicates, "0.00"), "", null));
+                results.Add(new("  cost of the duplicate-row check (wall, per round)", $"{Timing.F(duplicateCost * 100)} %", "", null));
+                results.Add(new("validator CPU / bare read CPU (load-insensitive)", Timing.F(cpuB / cpuV, "0.00"), "(≥ 0.5)", null));
+                results.Add(new("  same, duplicate-row check off", Timing.F(cpuB / cpuN, "0.00"), "", null));
                 results.Add(new("validator speed / bare read + number parsing", Timing.F(tp / tv, "0.00"), "≥ 0.5", tp / tv >= 0.5));
                 results.Add(new("validator allocation per 1M-row run", $"{Timing.F(allocated / (1024.0 * 1024.0))} MB", "≤ 64 MB (flat)", allocated <= 64L * 1024 * 1024));
                 results.Add(new("validator peak working-set growth", $"{Timing.F(growth / (1024.0 * 1024.0))} MB", "≤ 100 MB (flat)", growth <= 100L * 1024 * 1024));

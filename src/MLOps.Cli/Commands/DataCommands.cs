@@ -43,6 +43,11 @@ internal static class DataCommands
             {
                 Console.WriteLine($"{(report.IsValid ? "VALID" : "INVALID")}: {report.Summary}");
                 Console.WriteLine($"  rows {report.Rows}, bytes {report.Bytes}, sha256 {report.Sha256}");
+                foreach (var warning in report.Warnings)
+                {
+                    Console.WriteLine($"  warning: {warning}");
+                }
+
                 foreach (var issue in report.Issues.Take(20))
                 {
                     Console.WriteLine($"  - {issue.Message}");

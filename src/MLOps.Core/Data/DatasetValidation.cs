@@ -22,6 +22,32 @@ public sealed record ColumnSummary
     public int? DistinctValues { get; init; }
 }
 
+/// <summary>A row that repeats an earlier one (1-based data rows, as in issues): <c>row 17 duplicates row 3</c>.</summary>
+public sealed record DuplicateRowPair(long Row, long FirstRow);
+
+/// <summary>Exact duplicate rows: a dataset-level signal beside the per-column ones.</summary>
+/// <remarks>Two rows are duplicates when every compared column holds the same value, compared as the validator decodes
+/// it: numbers, integers and booleans by value (<c>1.0</c> equals <c>1</c>, <c>yes</c> equals <c>true</c>), known
+/// categories by category, other text as text after trimming, cells that fail their type by their text. The compared columns are the contract's columns present in the file except
+/// unique ones (the id column): a re-submitted record with a fresh id is still caught, and a repeated id is already a
+/// <c>unique</c> issue. Rows are matched by a 64-bit hash (see the validator's notes for the false-match bound).</remarks>
+public sealed record DuplicateRowsSummary
+{
+    /// <summary>Rows that repeat an earlier row (the first occurrence is not counted).</summary>
+    public long Count { get; init; }
+    /// <summary><see cref="Count"/> divided by the number of data rows.</summary>
+    public double Rate { get; init; }
+    /// <summary>The columns compared, in file order.</summary>
+    public IReadOnlyList<string> Columns { get; init; } = [];
+    /// <summary>The first duplicates, each with the row it repeats.</summary>
+    public IReadOnlyList<DuplicateRowPair> Examples { get; init; } = [];
+    /// <summary>False when more distinct rows came than <see cref="ValidationOptions.MaxDuplicateTrackedRows"/>: the
+    /// later ones were compared but not remembered, so <see cref="Count"/> is a lower bound.</summary>
+    public bool Complete { get; init; } = true;
+    /// <summary>The contract's <c>max_duplicate_rate</c>; without one, duplicates are a warning, not an issue.</summary>
+    public double? MaxRate { get; init; }
+}
+
 /// <summary>The machine-readable result of validating one dataset against a data contract.</summary>
 public sealed record DatasetValidationReport
 {
@@ -37,6 +63,10 @@ public sealed record DatasetValidationReport
     public IReadOnlyList<ValidationIssue> Issues { get; init; } = [];
     /// <summary>All issues found, including those not listed.</summary>
     public long IssueCount { get; init; }
+    /// <summary>Exact duplicate rows; null when no column is compared (none present, or all unique).</summary>
+    public DuplicateRowsSummary? Duplicates { get; init; }
+    /// <summary>Findings that do not fail the dataset (duplicates when the contract sets no <c>max_duplicate_rate</c>).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
     /// <summary>A one-line summary fit for a log or an event.</summary>
     public string Summary { get; init; } = "";
     /// <summary>The format the file was read as.</summary>
@@ -46,6 +76,14 @@ public sealed record DatasetValidationReport
 public sealed record ValidationOptions
 {
     public int MaxIssues { get; init; } = 100;
+
+    /// <summary>Duplicate rows listed with the row they repeat (the count covers them all).</summary>
+    public int MaxDuplicateExamples { get; init; } = 10;
+
+    /// <summary>Most distinct rows remembered to find duplicates (16–32 bytes each; 4,000,000 rows take at most 96 MB):
+    /// this bounds the memory of the duplicate check. Later rows are still compared with the remembered ones; the
+    /// count is then a lower bound. 0 turns the duplicate check off.</summary>
+    public int MaxDuplicateTrackedRows { get; init; } = 4_000_000;
 
     /// <summary>Largest row (and so largest field) read before the file is reported as malformed and reading stops.
     /// Guards against an unterminated quote or a runaway line buffering the whole file.</summary>

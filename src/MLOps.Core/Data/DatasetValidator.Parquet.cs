@@ -156,6 +156,8 @@ public static partial class DatasetValidator
                 {
                     column.Seen?.EnsureCapacity((int)Math.Min(totalRows + (totalRows / 8), 1 << 20), 12);
                 }
+                _duplicates?.EnsureCapacity(Math.Min(totalRows + (totalRows / 8), 1 << 20));
+                var duplicates = _duplicates;
 
                 for (var group = 0; group < reader.RowGroupCount; group++)
                 {
@@ -177,10 +179,16 @@ public static partial class DatasetValidator
                     for (var i = 0; i < rows; i++)
                     {
                         var row = ++Rows;
+                        var hash = DuplicateRowTracker.Start;
                         foreach (var (buffer, column) in columns)
                         {
                             CheckParquetCell(buffer, column, i, row);
+                            if (duplicates is not null && column.ComparedForDuplicates)
+                            {
+                                hash = DuplicateRowTracker.Mix(hash, column.Key);
+                            }
                         }
+                        duplicates?.EndRow(hash, row);
                     }
                 }
 
@@ -271,8 +279,14 @@ public static partial class DatasetValidator
                 }
 
                 _mismatched.Add(column);
+                column.ComparedForDuplicates = false;
                 Issue(0, column.Spec.Name, "type", ParquetColumnBuffer.Describe(fields[i]),
                     $"{_file}, column '{column.Spec.Name}': {problem ?? $"Parquet type {ParquetColumnBuffer.Describe(fields[i])}"} cannot hold the contract type {column.Spec.Type.ToString().ToLowerInvariant()}; the column was not checked");
+            }
+
+            if (!_columns.Any(c => c.ComparedForDuplicates))
+            {
+                _duplicates = null;
             }
 
             return columns;
@@ -369,10 +383,12 @@ public static partial class DatasetValidator
                 case ParquetValueKind.Boolean when type == ColumnType.Boolean:
                     if (buffer.GetBoolean(index))
                     {
+                        column.Key = 1;
                         column.SawTrue = true;
                     }
                     else
                     {
+                        column.Key = 0;
                         column.SawFalse = true;
                     }
 
@@ -382,9 +398,11 @@ public static partial class DatasetValidator
                     switch (buffer.GetDouble(index))
                     {
                         case 1:
+                            column.Key = 1;
                             column.SawTrue = true;
                             return;
                         case 0:
+                            column.Key = 0;
                             column.SawFalse = true;
                             return;
                         default:
@@ -393,6 +411,7 @@ public static partial class DatasetValidator
                     }
 
                 case ParquetValueKind.Timestamp when type == ColumnType.Timestamp:
+                    column.Key = (ulong)buffer.GetTimestamp(index).Ticks;
                     if (column.Seen is not null)
                     {
                         CheckUnique(column, row, Text(buffer, index, stackalloc char[64]));

@@ -86,6 +86,11 @@ public static partial class DatasetValidator
         public double MaxBound { get; } = spec.Max ?? double.PositiveInfinity;
         public int ContractIndex { get; } = contractIndex;
         public bool Present { get; set; }
+        /// <summary>Part of the row's identity for the duplicate-row check (present and not unique).</summary>
+        public bool ComparedForDuplicates { get; set; }
+        /// <summary>The duplicate-row key of the cell just checked (see <see cref="DuplicateRowTracker"/>), set by every
+        /// path that checks a cell.</summary>
+        public ulong Key;
         public bool IsLabel { get; init; }
         public long Nulls;
         public long TypeErrors;
@@ -151,6 +156,11 @@ public static partial class DatasetValidator
         private List<string> _header = [];
         private bool _sawHeader;
         private long _issueCount;
+        /// <summary>Finds exact duplicate rows; null when no column is compared.</summary>
+        private DuplicateRowTracker? _duplicates;
+        /// <summary>Compared Number columns in file order: their keys are chained after the other columns' (so the
+        /// chain is the same whether numbers are checked on this thread or the pipeline's).</summary>
+        private ColumnState[] _numberKeyColumns = [];
 
         private readonly long _expectedBytes;
 
@@ -178,6 +188,9 @@ public static partial class DatasetValidator
                 };
             }
         }
+
+        /// <summary>The duplicate-row tracker, when rows are compared.</summary>
+        public DuplicateRowTracker? Duplicates => _duplicates;
 
         /// <summary>Data rows read (rows after the header).</summary>
         public long Rows { get; private set; }
@@ -219,6 +232,8 @@ public static partial class DatasetValidator
             {
                 _numbers!.Add(row, rowNumber);
             }
+            var duplicates = _duplicates;
+            var hash = DuplicateRowTracker.Start;
             for (var i = 0; i < _byPosition.Length; i++)
             {
                 var column = _byPosition[i];
@@ -238,6 +253,25 @@ public static partial class DatasetValidator
                     continue;
                 }
                 CheckCell(column, span.Trim(), rowNumber);
+                if (duplicates is not null && column.ComparedForDuplicates)
+                {
+                    hash = DuplicateRowTracker.Mix(hash, column.Key);
+                }
+            }
+            if (duplicates is not null)
+            {
+                if (pipelined)
+                {
+                    _numbers!.SetRowHash(hash);
+                }
+                else
+                {
+                    foreach (var column in _numberKeyColumns)
+                    {
+                        hash = DuplicateRowTracker.Mix(hash, column.Key);
+                    }
+                    duplicates.EndRow(hash, rowNumber);
+                }
             }
             return true;
         }
@@ -280,6 +314,7 @@ public static partial class DatasetValidator
         private void PresizeUniqueSets(SepReader.Row first)
         {
             var estimatedRows = _expectedBytes / Math.Max(first.Span.Length + 1, 1);
+            _duplicates?.EnsureCapacity(Math.Min(estimatedRows + (estimatedRows / 8), 1 << 20));
             for (var i = 0; i < _byPosition.Length && i < first.ColCount; i++)
             {
                 if (_byPosition[i] is { Seen: { } seen })
@@ -315,6 +350,7 @@ public static partial class DatasetValidator
 
             MapHeader(names);
             var numberColumns = _byPosition.OfType<ColumnState>().Where(c => c.IsNumber).ToArray();
+            _numberKeyColumns = numberColumns.Where(c => c.ComparedForDuplicates).ToArray();
             if (_options.CheckNumbersInParallel && numberColumns.Length > 0 && Environment.ProcessorCount > 1)
             {
                 _numbers = new NumberPipeline(this, numberColumns);
@@ -353,12 +389,21 @@ public static partial class DatasetValidator
             {
                 Issue(0, column.Spec.Name, "missing_column", null, $"{_file}: column '{column.Spec.Name}' is missing from the header");
             }
+            foreach (var column in _columns)
+            {
+                column.ComparedForDuplicates = column.Present && !column.Spec.Unique;
+            }
+            if (_options.MaxDuplicateTrackedRows > 0 && _columns.Any(c => c.ComparedForDuplicates))
+            {
+                _duplicates = new DuplicateRowTracker(_options.MaxDuplicateTrackedRows, Math.Max(_options.MaxDuplicateExamples, 0));
+            }
         }
 
         private void CheckCell(ColumnState column, ReadOnlySpan<char> value, long row)
         {
             if (value.IsEmpty)
             {
+                column.Key = DuplicateRowTracker.NullKey;
                 column.Nulls++;
                 if (column.IsLabel)
                 {
@@ -400,9 +445,11 @@ public static partial class DatasetValidator
                     switch (ParseBoolean(value))
                     {
                         case true:
+                            column.Key = 1;
                             column.SawTrue = true;
                             return;
                         case false:
+                            column.Key = 0;
                             column.SawFalse = true;
                             return;
                         default:
@@ -415,20 +462,24 @@ public static partial class DatasetValidator
                     {
                         if (!column.TryGetCategory(value, out var index))
                         {
+                            SetTextKey(column, value);
                             column.OutOfBounds++;
                             Issue(row, column, "category", value, $"value '{Clip(value)}' is not one of: {string.Join(", ", column.Spec.Values!)}");
                             return;
                         }
+                        column.Key = (ulong)index;
                         column.CategorySeen[index] = true;
                     }
                     else
                     {
+                        SetTextKey(column, value);
                         AddDistinct(column, value);
                     }
                     CheckUnique(column, row, value);
                     return;
 
                 case ColumnType.Timestamp:
+                    SetTextKey(column, value);
                     if (!IsIsoTimestamp(value))
                     {
                         TypeError(column, row, value, "is not an ISO-8601 timestamp");
@@ -438,6 +489,7 @@ public static partial class DatasetValidator
                     return;
 
                 default:
+                    SetTextKey(column, value);
                     AddDistinct(column, value);
                     CheckUnique(column, row, value);
                     return;
@@ -456,6 +508,7 @@ public static partial class DatasetValidator
                 var high = value + tolerance;
                 if (low > column.Min && high < column.Max && low >= column.MinBound && high <= column.MaxBound && column.Seen is null)
                 {
+                    column.Key = DuplicateRowTracker.NumberKey(value);
                     column.NumericCount++;
                     column.Sum += value;
                     return;
@@ -467,6 +520,7 @@ public static partial class DatasetValidator
 
         private void Numeric(ColumnState column, long row, ReadOnlySpan<char> text, double value)
         {
+            column.Key = DuplicateRowTracker.NumberKey(value);
             column.NumericCount++;
             column.Sum += value;
             if (value < column.Min)
@@ -512,8 +566,18 @@ public static partial class DatasetValidator
             distinct.TryAdd(value, 0, out _);
         }
 
+        /// <summary>A text key for the duplicate-row check, only when the column is compared (hashing costs).</summary>
+        private void SetTextKey(ColumnState column, ReadOnlySpan<char> value)
+        {
+            if (column.ComparedForDuplicates && _duplicates is not null)
+            {
+                column.Key = DuplicateRowTracker.TextKey(value);
+            }
+        }
+
         private void TypeError(ColumnState column, long row, ReadOnlySpan<char> value, string what)
         {
+            SetTextKey(column, value);
             column.TypeErrors++;
             Issue(row, column, "type", value, $"value '{Clip(value)}' {what}");
         }
@@ -604,6 +668,7 @@ public static partial class DatasetValidator
                 Issue(0, null, "row_count", Rows.ToString(CultureInfo.InvariantCulture), $"{_file}: {Rows} rows is more than max_rows {maxRows}");
             }
 
+            var (duplicates, warnings) = FinishDuplicates();
             var summaries = new List<ColumnSummary>(_columns.Length);
             foreach (var c in _columns)
             {
@@ -632,8 +697,9 @@ public static partial class DatasetValidator
             }
 
             var isValid = _issueCount == 0;
+            var duplicateNote = duplicates is { Count: > 0 } d ? $", {d.Count} duplicate row(s)" : "";
             var summary = isValid
-                ? $"{_file}: valid; {Rows} rows, {_header.Count} columns, {bytes} bytes"
+                ? $"{_file}: valid; {Rows} rows, {_header.Count} columns, {bytes} bytes{duplicateNote}"
                 : $"{_file}: invalid; {_issueCount} issue(s) ({string.Join(", ", _ruleCounts.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key} {kv.Value}"))}) in {Rows} rows, {bytes} bytes";
             return new DatasetValidationReport
             {
@@ -646,11 +712,60 @@ public static partial class DatasetValidator
                 Columns = summaries,
                 Issues = _kept.OrderBy(k => k.Key).Select(k => k.Issue).ToList(),
                 IssueCount = _issueCount,
+                Duplicates = duplicates,
+                Warnings = warnings,
                 Summary = summary,
             };
         }
 
         private double Rate(long count) => Rows == 0 ? 0 : (double)count / Rows;
+
+        /// <summary>The duplicate-row signal, and the issue (rate above the contract's <c>max_duplicate_rate</c>) or
+        /// the warning (no limit set) it raises.</summary>
+        private (DuplicateRowsSummary? Summary, List<string> Warnings) FinishDuplicates()
+        {
+            var warnings = new List<string>();
+            if (_duplicates is not { } tracker || Rows == 0)
+            {
+                _duplicates?.Release();
+                _duplicates = null;
+                return (null, warnings);
+            }
+            tracker.Flush();
+            _duplicates = null;
+            var rate = Rate(tracker.Duplicates);
+            var summary = new DuplicateRowsSummary
+            {
+                Count = tracker.Duplicates,
+                Rate = rate,
+                Columns = _columns.Where(c => c.ComparedForDuplicates).OrderBy(c => c.Position).Select(c => c.Spec.Name).ToList(),
+                Examples = tracker.Examples.ToList(),
+                Complete = tracker.Complete,
+                MaxRate = _contract.MaxDuplicateRate,
+            };
+            tracker.Release();
+            if (tracker.Duplicates == 0)
+            {
+                return (summary, warnings);
+            }
+            var rateText = rate.ToString("0.####", CultureInfo.InvariantCulture);
+            var pairs = string.Join(", ", tracker.Examples.Take(3).Select(p => $"row {p.Row} duplicates row {p.FirstRow}"));
+            var lowerBound = tracker.Complete ? "" : $" (at least: only the first {_options.MaxDuplicateTrackedRows} distinct rows were remembered)";
+            var what = $"{tracker.Duplicates} duplicate row(s){lowerBound}, rate {rateText} of {Rows} rows";
+            if (_contract.MaxDuplicateRate is { } maxRate)
+            {
+                if (rate > maxRate)
+                {
+                    Issue(tracker.Examples.Count > 0 ? tracker.Examples[0].Row : 0, null, "duplicate_rows", tracker.Duplicates.ToString(CultureInfo.InvariantCulture),
+                        $"{_file}: {what} exceeds max_duplicate_rate {Fmt(maxRate)}; {pairs}");
+                }
+            }
+            else
+            {
+                warnings.Add($"{_file}: {what}; {pairs} (set data.max_duplicate_rate to fail on duplicates)");
+            }
+            return (summary, warnings);
+        }
     }
 
     /// <summary>
@@ -687,6 +802,10 @@ public static partial class DatasetValidator
         }
 
         public bool Full => _current.Rows == RowsPerBatch;
+
+        /// <summary>The duplicate-row hash of the row just added, chained over its other columns; the checker chains
+        /// the Number cells' keys and ends the row, in row order.</summary>
+        public void SetRowHash(ulong hash) => _current.RowHashes[_current.Rows - 1] = hash;
 
         /// <summary>Copies the row's Number cells into the current batch.</summary>
         public void Add(SepReader.Row row, long rowNumber)
@@ -762,14 +881,22 @@ public static partial class DatasetValidator
         private void Check(NumberBatch batch)
         {
             var columns = _columns;
+            var duplicates = _run.Duplicates;
             var cell = 0;
             for (var r = 0; r < batch.Rows; r++)
             {
                 var rowNumber = batch.RowNumbers[r];
+                var hash = batch.RowHashes[r];
                 for (var j = 0; j < columns.Length; j++, cell++)
                 {
-                    _run.NumberCell(columns[j], batch.Cell(cell), rowNumber);
+                    var column = columns[j];
+                    _run.NumberCell(column, batch.Cell(cell), rowNumber);
+                    if (column.ComparedForDuplicates)
+                    {
+                        hash = DuplicateRowTracker.Mix(hash, column.Key);
+                    }
                 }
+                duplicates?.EndRow(hash, rowNumber);
             }
         }
     }
@@ -784,6 +911,7 @@ public static partial class DatasetValidator
         private int _length;
 
         public long[] RowNumbers { get; } = new long[RowsPerBatch];
+        public ulong[] RowHashes { get; } = new ulong[RowsPerBatch];
         public int Rows { get; set; }
 
         public void Append(int cell, ReadOnlySpan<char> value)

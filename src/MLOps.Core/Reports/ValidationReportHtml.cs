@@ -40,6 +40,8 @@ public static class ValidationReportHtml
         }
         sb.Append("</table>\n");
 
+        Duplicates(sb, report);
+
         sb.Append("<h2>First issues</h2>\n");
         if (report.Issues.Count == 0)
         {
@@ -62,6 +64,38 @@ public static class ValidationReportHtml
         }
         Close(sb);
         return sb.ToString();
+    }
+
+    /// <summary>The duplicate-row signal: count, rate against the contract's limit, compared columns, first pairs;
+    /// then any warnings.</summary>
+    private static void Duplicates(StringBuilder sb, DatasetValidationReport report)
+    {
+        if (report.Duplicates is { } d)
+        {
+            sb.Append("<h2>Duplicate rows</h2>\n<p>")
+              .Append(CultureInfo.InvariantCulture, $"{d.Count}{(d.Complete ? "" : " or more")} duplicate row(s), rate ").Append(P(d.Rate))
+              .Append(d.MaxRate is { } max ? $" (max_duplicate_rate {N(max)})" : " (no max_duplicate_rate: a warning)").Append("; ");
+            RateChart(sb, 0, 0, d.Rate);
+            sb.Append("</p>\n<p class=\"muted\">compared: ").Append(E(string.Join(", ", d.Columns))).Append(" (unique columns are not compared)</p>\n");
+            if (d.Examples.Count > 0)
+            {
+                sb.Append("<table><tr><th>row</th><th>duplicates row</th></tr>\n");
+                foreach (var pair in d.Examples)
+                {
+                    sb.Append(CultureInfo.InvariantCulture, $"<tr><td class=\"num\">{pair.Row}</td><td class=\"num\">{pair.FirstRow}</td></tr>\n");
+                }
+                sb.Append("</table>\n");
+            }
+        }
+        if (report.Warnings.Count > 0)
+        {
+            sb.Append("<h2>Warnings</h2>\n<ul>\n");
+            foreach (var warning in report.Warnings)
+            {
+                sb.Append("<li>").Append(E(warning)).Append("</li>\n");
+            }
+            sb.Append("</ul>\n");
+        }
     }
 
     private static string? Truncate(string? value) => value is { Length: > 200 } ? value[..200] + "…" : value;

@@ -45,6 +45,9 @@ public sealed record DataContract
     public long? MaxRows { get; init; }
     /// <summary>Extra columns not in the contract fail validation unless this is true.</summary>
     public bool AllowExtraColumns { get; init; }
+    /// <summary>Largest share of exact duplicate rows allowed (0–1; 0 forbids any). Unset, duplicates are counted and
+    /// reported as a warning; set and exceeded, they fail validation. Unique columns (the id) are not compared.</summary>
+    public double? MaxDuplicateRate { get; init; }
     /// <summary>The label column (set by the parser from <c>model.label</c>); when set, an empty label fails validation.</summary>
     public string? Label { get; init; }
     /// <summary>Named slices of the data (<c>data.segments</c>) that segment gates judge on their own.</summary>

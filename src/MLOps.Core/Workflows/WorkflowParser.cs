@@ -162,7 +162,7 @@ public static class WorkflowParser
     };
 
     private static readonly string[] ModelKeys = ["name", "task", "label", "id", "risk", "description", "owners", "intended_uses", "excluded_uses"];
-    private static readonly string[] DataKeys = ["columns", "min_rows", "max_rows", "allow_extra_columns", "segments"];
+    private static readonly string[] DataKeys = ["columns", "min_rows", "max_rows", "allow_extra_columns", "max_duplicate_rate", "segments"];
     private static readonly string[] SegmentKeys = ["name", "where"];
     private static readonly string[] ColumnKeys = ["name", "type", "nullable", "max_null_rate", "min", "max", "values", "unique", "feature"];
     private static readonly string[] TrainingKeys = ["trainer", "parameters", "holdout", "seed", "grid", "select_by", "max_candidates", "max_parallel", "validation"];
@@ -340,6 +340,11 @@ public static class WorkflowParser
             var minRows = Long(f, "min_rows");
             var maxRows = Long(f, "max_rows");
             var allowExtra = Bool(f, "allow_extra_columns");
+            var maxDuplicateRate = Num(f, "max_duplicate_rate");
+            if (maxDuplicateRate is < 0 or > 1)
+            {
+                Error(f.MarkOf("max_duplicate_rate"), $"'data.max_duplicate_rate' must be between 0 and 1; got {Fmt(maxDuplicateRate.Value)}");
+            }
             if (minRows < 0)
             {
                 Error(f.MarkOf("min_rows"), $"'data.min_rows' must be 0 or more; got {minRows}");
@@ -393,6 +398,7 @@ public static class WorkflowParser
                 MinRows = minRows,
                 MaxRows = maxRows,
                 AllowExtraColumns = allowExtra ?? false,
+                MaxDuplicateRate = maxDuplicateRate,
                 Segments = ReadSegments(f, columns),
             };
         }

@@ -382,10 +382,12 @@ public sealed class ParquetValidationTests
         // Numeric columns only (strings allocate per value by nature). The column buffers are sized once and reused
         // row group after row group, so each further row group of 50,000 rows (800 KB of values) costs only the
         // reader's transient page buffers, the same for the 2nd group as for the 16th: nothing accumulates.
+        // The duplicate-row check remembers one 64-bit hash per distinct row (up to its limit), so it is measured
+        // apart: off for the column buffers, then on, costing at most 32 bytes a row more.
         var contract = new DataContract { Columns = [new ColumnSpec { Name = "x", Type = ColumnType.Number, Min = 0 }, new ColumnSpec { Name = "n", Type = ColumnType.Integer }] };
         const int groupRows = 50_000;
 
-        async Task<long> AllocatedFor(int groups)
+        async Task<long> AllocatedFor(int groups, ValidationOptions options)
         {
             var x = new DataField<double>("x");
             var n = new DataField<long>("n");
@@ -401,24 +403,30 @@ public sealed class ParquetValidationTests
             }
 
             var bytes = output.ToArray();
-            await Validate(bytes, contract); // warm-up
+            await DatasetValidator.ValidateDatasetAsync(new MemoryStream(bytes), "t.parquet", contract, options); // warm-up
             GC.Collect();
             var before = GC.GetTotalAllocatedBytes(precise: true);
-            var report = await Validate(bytes, contract);
+            var report = await DatasetValidator.ValidateDatasetAsync(new MemoryStream(bytes), "t.parquet", contract, options);
             var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
             Assert.True(report.IsValid, report.Summary);
             Assert.Equal(groups * groupRows, report.Rows);
             return allocated;
         }
 
-        var two = await AllocatedFor(2);
-        var sixteen = await AllocatedFor(16);
+        var noDuplicateCheck = new ValidationOptions { MaxDuplicateTrackedRows = 0 };
+        var two = await AllocatedFor(2, noDuplicateCheck);
+        var sixteen = await AllocatedFor(16, noDuplicateCheck);
 
         var perExtraGroup = (sixteen - two) / 14.0;
         const double groupValueBytes = groupRows * 16.0;
         Assert.True(perExtraGroup < 2 * groupValueBytes, $"each further row group allocated {perExtraGroup / 1024:F0} KB (values: {groupValueBytes / 1024:F0} KB); 2 groups {two / 1024} KB, 16 groups {sixteen / 1024} KB");
         // The fixed part (buffers for one row group, footer, hash) does not grow with the file.
         Assert.True(two - 2 * perExtraGroup < 4 * groupValueBytes, $"fixed part {(two - 2 * perExtraGroup) / 1024:F0} KB");
+
+        var sixteenChecked = await AllocatedFor(16, new ValidationOptions());
+        // At most 32 bytes a row (the table is rented from the array pool, so a warm run mostly reuses it).
+        var duplicateBytesPerRow = (sixteenChecked - sixteen) / (16.0 * groupRows);
+        Assert.True(duplicateBytesPerRow <= 32, $"the duplicate check allocated {duplicateBytesPerRow:F1} bytes a row");
     }
 
     private sealed class ForwardOnly(byte[] bytes) : MemoryStream(bytes)

@@ -23,11 +23,12 @@ public class ValidatorPipelineTests
 
     /// <summary>Several batches of rows, with bad cells in Number columns (checked on the second thread) and in the
     /// others (checked on the reading thread) in the same rows, long 17-digit values, values just past the bounds,
-    /// a malformed row and a duplicate id.</summary>
+    /// a malformed row, a duplicate id, and rows 6001 and 8500 repeating the row before them under a new id.</summary>
     private static byte[] File()
     {
         var rng = new Random(3);
         var sb = new StringBuilder("id,x,region,y,flag\n");
+        var previous = "";
         for (int r = 1; r <= 9000; r++)
         {
             string id = r == 7777 ? "42" : r.ToString(CultureInfo.InvariantCulture);
@@ -49,7 +50,9 @@ public class ValidatorPipelineTests
                 sb.Append("1,2,3\n");
                 continue;
             }
-            sb.Append(id).Append(',').Append(x).Append(',').Append(region).Append(',').Append(y).Append(',').Append(flag).Append('\n');
+            var cells = r is 6001 or 8500 ? previous : $"{x},{region},{y},{flag}";
+            previous = cells;
+            sb.Append(id).Append(',').Append(cells).Append('\n');
         }
         return Encoding.UTF8.GetBytes(sb.ToString());
     }
@@ -77,6 +80,11 @@ public class ValidatorPipelineTests
         Assert.Equal(one.Rows, two.Rows);
         Assert.Equal(one.Columns, two.Columns);
         Assert.Equal(one.Issues, two.Issues);
+        Assert.Equal(one.Warnings, two.Warnings);
+        Assert.Equal(2, one.Duplicates!.Count);
+        Assert.Equal([new DuplicateRowPair(6001, 6000), new DuplicateRowPair(8500, 8499)], one.Duplicates.Examples);
+        Assert.Equal(one.Duplicates.Count, two.Duplicates!.Count);
+        Assert.Equal(one.Duplicates.Examples, two.Duplicates.Examples);
         Assert.Equal(Math.Min(maxIssues, one.IssueCount), one.Issues.Count);
         // File order: by row, then by column.
         Assert.Equal(one.Issues.OrderBy(i => i.Row).Select(i => i.Row), one.Issues.Select(i => i.Row));

@@ -52,6 +52,36 @@ namespace MLOps.Benchmarks
         }
 
         /// <summary>Samples the working set every 5 ms while an action runs; returns the peak growth over the start.</summary>
+        /// <summary>The largest managed heap left after any garbage collection during <paramref name="action"/> (survivors
+        /// plus fragmentation: what the run keeps, not the garbage the collector has yet to reclaim), minus the heap
+        /// before it. Unlike the working set it does not depend on what earlier runs left committed.</summary>
+        public static long PeakHeapAfterCollections(Action action)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+            long start = GC.GetGCMemoryInfo(GCKind.Any).HeapSizeBytes, peak = start;
+            long seen = GC.CollectionCount(0);
+            using var stop = new ManualResetEventSlim();
+            var sampler = new Thread(() =>
+            {
+                while (!stop.Wait(2))
+                {
+                    var info = GC.GetGCMemoryInfo(GCKind.Any);
+                    if (info.Index != seen)
+                    {
+                        seen = info.Index;
+                        peak = Math.Max(peak, info.HeapSizeBytes);
+                    }
+                }
+            }) { IsBackground = true };
+            sampler.Start();
+            action();
+            stop.Set();
+            sampler.Join();
+            return peak - start;
+        }
+
         public static long PeakWorkingSetGrowth(Action action)
         {
             GC.Collect();

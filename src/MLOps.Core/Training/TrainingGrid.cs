@@ -116,7 +116,8 @@ public static class TrainingGrid
         var bestValue = 0.0;
         for (var i = 0; i < candidates.Count; i++)
         {
-            if (!candidates[i].ValidationMetrics.TryGetValue(metric, out var value))
+            // A missing or NaN value (e.g. AUC of a validation part with one class) never wins, wherever it stands.
+            if (!candidates[i].ValidationMetrics.TryGetValue(metric, out var value) || double.IsNaN(value))
             {
                 continue;
             }

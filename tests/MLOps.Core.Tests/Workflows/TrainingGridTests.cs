@@ -176,4 +176,22 @@ public class TrainingGridTests
 
         Assert.Equal(1, TrainingGrid.SelectBest(candidates, "auc"));
     }
+
+    [Theory]
+    [InlineData("auc", 0)]
+    [InlineData("auc", 1)]
+    [InlineData("rmse", 0)]
+    [InlineData("rmse", 2)]
+    public void SelectBest_NaNNeverWins_WhereverItStands(string metric, int nanAt)
+    {
+        var values = metric == "auc" ? new[] { 0.7, 0.8, 0.75 } : new[] { 12.0, 11.0, 13.0 };
+        values[nanAt] = double.NaN;
+        var candidates = values.Select((v, i) => Candidate(i, metric, v)).ToList();
+        var expected = Enumerable.Range(0, values.Length)
+            .Where(i => !double.IsNaN(values[i]))
+            .OrderBy(i => metric == "auc" ? -values[i] : values[i])
+            .First();
+
+        Assert.Equal(expected, TrainingGrid.SelectBest(candidates, metric));
+    }
 }

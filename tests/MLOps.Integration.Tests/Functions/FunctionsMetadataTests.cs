@@ -111,6 +111,19 @@ public sealed class FunctionsMetadataTests
     }
 
     [Fact]
+    public void HostJson_StampsRunsWithTheCurrentLifecycleVersion()
+    {
+        // Azure stamps new runs with host.json's defaultVersion: it must follow LifecycleVersions.Current, or runs in
+        // Azure would silently skip the newest paths (and workers would reject their own runs as newer).
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "host.json")));
+        var durable = doc.RootElement.GetProperty("extensions").GetProperty("durableTask");
+
+        Assert.Equal(MLOps.Lifecycle.Orchestrations.LifecycleVersions.Current, durable.GetProperty("defaultVersion").GetString());
+        Assert.Equal("CurrentOrOlder", durable.GetProperty("versionMatchStrategy").GetString());
+        Assert.Equal("Reject", durable.GetProperty("versionFailureStrategy").GetString());
+    }
+
+    [Fact]
     public async Task Publish_PutsHostJsonAndFunctionsMetadataAtTheRoot()
     {
         var output = Directory.CreateTempSubdirectory("mlops-publish-");

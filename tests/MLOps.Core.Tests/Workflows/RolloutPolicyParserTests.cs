@@ -6,16 +6,7 @@ namespace MLOps.Core.Tests.Workflows;
 public class RolloutPolicyParserTests
 {
     // Lines 1–7; cases append the rollout section from line 8.
-    private const string Minimal = """
-        model:
-          name: m
-          label: y
-        data:
-          columns:
-            - { name: x, type: number }
-            - { name: y, type: boolean }
-
-        """;
+    private const string Minimal = WorkflowParserTests.Minimal;
 
     [Fact]
     public void Parse_CanaryWithGuards_MapsEveryField()

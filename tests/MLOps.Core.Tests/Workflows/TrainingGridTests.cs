@@ -6,16 +6,7 @@ namespace MLOps.Core.Tests.Workflows;
 public class TrainingGridTests
 {
     // Lines 1–7; cases append sections from line 8.
-    private const string Minimal = """
-        model:
-          name: m
-          label: y
-        data:
-          columns:
-            - { name: x, type: number }
-            - { name: y, type: boolean }
-
-        """;
+    private const string Minimal = WorkflowParserTests.Minimal;
 
     public static TheoryData<string, string, string[]> InvalidGrids => new()
     {

@@ -6,8 +6,8 @@ namespace MLOps.Core.Tests.Workflows;
 
 public class WorkflowParserTests
 {
-    // Lines 1–7; cases append sections from line 8.
-    private const string Minimal = """
+    // Lines 1–7; cases append sections from line 8 (shared with the other parser tables).
+    internal const string Minimal = """
         model:
           name: m
           label: y

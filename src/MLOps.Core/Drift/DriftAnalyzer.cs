@@ -18,6 +18,12 @@ namespace MLOps.Core.Drift;
 /// ks and chi_square alpha 0.05 (drift when p &lt; alpha), wasserstein (normalized) 0.1, jensen_shannon 0.1;
 /// a method that does not apply to a feature's kind falls back to its counterpart (ks ↔ chi_square,
 /// wasserstein → jensen_shannon for categories). Distances drift when value ≥ threshold.</para>
+/// <para>The model's output (<see cref="PredictionFeature"/>, matched by <see cref="FeatureProfile.IsPrediction"/>) is
+/// judged by the same rules when both profiles have it, and reported last with <see cref="FeatureDrift.IsPrediction"/>.
+/// Under <c>prediction: monitor</c> (the default) it is left out of the drifted count, the dataset share and the
+/// Benjamini–Hochberg family, and reported in <see cref="DriftReport.PredictionDrift"/> and the summary; under
+/// <c>count</c> it counts like an input feature; under <c>off</c> it is ignored. When only one side has it (a reference
+/// stored before prediction drift was profiled), it is skipped with a note.</para>
 /// </summary>
 public static class DriftAnalyzer
 {
@@ -43,28 +49,63 @@ public static class DriftAnalyzer
         string fdr = (monitoring.Drift.Fdr ?? "none").Trim().ToLowerInvariant();
         if (fdr is not ("none" or "benjamini_hochberg"))
             throw new ArgumentException($"Unknown FDR control '{monitoring.Drift.Fdr}'.", nameof(monitoring));
+        string prediction = (monitoring.Drift.Prediction ?? "monitor").Trim().ToLowerInvariant();
+        if (prediction is not ("monitor" or "count" or "off"))
+            throw new ArgumentException($"Unknown prediction drift mode '{monitoring.Drift.Prediction}'.", nameof(monitoring));
         bool calibrated = mode == "calibrated";
         bool judged = current.Rows >= monitoring.MinRows;
+        bool predictionCounts = prediction == "count";
+        bool Counts(FeatureDrift r) => !r.IsPrediction || predictionCounts;
 
+        // Input features by name; the prediction feature is matched by its flag, never by an input of the same name.
         var currentByName = new Dictionary<string, FeatureProfile>(StringComparer.Ordinal);
-        foreach (var f in current.Features) currentByName[f.Name] = f;
+        foreach (var f in current.Features.Where(f => !f.IsPrediction)) currentByName[f.Name] = f;
 
-        var results = new List<FeatureDrift>(reference.Features.Count);
-        foreach (var refFeature in reference.Features)
+        var results = new List<FeatureDrift>(reference.Features.Count + 1);
+        foreach (var refFeature in reference.Features.Where(f => !f.IsPrediction))
         {
             var curFeature = currentByName.GetValueOrDefault(refFeature.Name)
                 ?? new FeatureProfile { Name = refFeature.Name, Kind = refFeature.Kind, Rows = current.Rows, Nulls = current.Rows };
             results.Add(CompareFeature(refFeature, curFeature, method, monitoring.Drift.Threshold, calibrated));
         }
-        if (fdr == "benjamini_hochberg") ApplyBenjaminiHochberg(results);
+
+        // The model's output: judged like any feature when both sides have it; otherwise a note says why not.
+        var notes = new List<string>();
+        var refPrediction = reference.Features.FirstOrDefault(f => f.IsPrediction);
+        var curPrediction = current.Features.FirstOrDefault(f => f.IsPrediction);
+        if (prediction != "off")
+        {
+            if (refPrediction is not null && curPrediction is not null)
+            {
+                if (refPrediction.Kind != curPrediction.Kind)
+                    throw new InvalidDataException($"The prediction feature is {refPrediction.Kind} in the reference but {curPrediction.Kind} in the current data.");
+                results.Add(CompareFeature(refPrediction, curPrediction, method, monitoring.Drift.Threshold, calibrated) with { IsPrediction = true });
+            }
+            else if (refPrediction is null && curPrediction is not null)
+            {
+                notes.Add("prediction drift not judged: the reference profile has no prediction feature (a version trained before prediction drift was profiled)");
+            }
+            else if (refPrediction is not null)
+            {
+                notes.Add("prediction drift not judged: the current data has no predictions");
+            }
+        }
+
+        if (fdr == "benjamini_hochberg") ApplyBenjaminiHochberg(results, Counts);
         if (!judged)
         {
             for (int i = 0; i < results.Count; i++) results[i] = results[i] with { Drifted = false };
         }
 
-        int drifted = results.Count(r => r.Drifted);
-        double share = results.Count == 0 ? 0 : (double)drifted / results.Count;
-        bool datasetDrift = judged && results.Count > 0 && share >= monitoring.Drift.DatasetShare;
+        int counted = results.Count(Counts);
+        int drifted = results.Count(r => r.Drifted && Counts(r));
+        double share = counted == 0 ? 0 : (double)drifted / counted;
+        bool datasetDrift = judged && counted > 0 && share >= monitoring.Drift.DatasetShare;
+        var predictionResult = results.FirstOrDefault(r => r.IsPrediction);
+        string summary = judged
+            ? Summarize(results, Counts, drifted, counted, share, datasetDrift, monitoring.Drift.DatasetShare)
+            : string.Create(CultureInfo.InvariantCulture,
+                $"not judged: the window has {current.Rows} rows, fewer than the minimum of {monitoring.MinRows}");
         return new DriftReport
         {
             Features = results,
@@ -75,22 +116,21 @@ public static class DriftAnalyzer
             Judged = judged,
             WindowsDrifted = judged && drifted > 0 ? 1 : 0,
             Alert = judged && drifted > 0 && monitoring.Drift.AlertAfter.K <= 1,
-            Summary = judged
-                ? Summarize(results, drifted, share, datasetDrift, monitoring.Drift.DatasetShare)
-                : string.Create(CultureInfo.InvariantCulture,
-                    $"not judged: the window has {current.Rows} rows, fewer than the minimum of {monitoring.MinRows}"),
+            PredictionDrift = judged && predictionResult is not null ? predictionResult.Drifted : null,
+            Notes = notes,
+            Summary = notes.Count == 0 ? summary : summary + "; " + string.Join("; ", notes),
         };
     }
 
-    private static string Summarize(List<FeatureDrift> results, int drifted, double share, bool datasetDrift, double datasetShare)
+    private static string Summarize(List<FeatureDrift> results, Func<FeatureDrift, bool> counts, int drifted, int counted, double share, bool datasetDrift, double datasetShare)
     {
         var sb = new StringBuilder();
-        sb.Append(CultureInfo.InvariantCulture, $"{drifted} of {results.Count} features drifted");
+        sb.Append(CultureInfo.InvariantCulture, $"{drifted} of {counted} features drifted");
         if (drifted > 0)
         {
             sb.Append(" (");
             bool first = true;
-            foreach (var r in results.Where(r => r.Drifted))
+            foreach (var r in results.Where(r => r.Drifted && counts(r)))
             {
                 if (!first) sb.Append("; ");
                 first = false;
@@ -100,8 +140,17 @@ public static class DriftAnalyzer
         }
         sb.Append(CultureInfo.InvariantCulture,
             $"; dataset drift {(datasetDrift ? "yes" : "no")} (share {DriftStatistics.Format(share)} {(datasetDrift ? "≥" : "<")} {DriftStatistics.Format(datasetShare)})");
+        // A monitored (uncounted) prediction feature is reported on its own.
+        if (results.FirstOrDefault(r => r.IsPrediction && !counts(r)) is { } p)
+        {
+            sb.Append("; prediction drift ").Append(p.Drifted ? "yes" : "no").Append(" (").Append(p.Drifted ? Describe(p) : DescribeStable(p)).Append(", monitored, not counted)");
+        }
         return sb.ToString();
     }
+
+    private static string DescribeStable(FeatureDrift r) => IsPValueMethod(r.Method)
+        ? $"{r.Method} p {FormatP(r.Value)} ≥ {DriftStatistics.Format(r.Threshold)}"
+        : $"{r.Method} {DriftStatistics.Format(r.Value)} < {DriftStatistics.Format(r.Threshold)}";
 
     private static string Describe(FeatureDrift r) => IsPValueMethod(r.Method)
         ? $"{r.Method} p {FormatP(r.Value)} < {DriftStatistics.Format(r.Threshold)}"
@@ -147,11 +196,12 @@ public static class DriftAnalyzer
         return adjusted;
     }
 
-    /// <summary>Adjusts the p-values of the features a p-value test decides (as one family) and decides on the
-    /// adjusted values; the raw value stays in <c>p_value</c>, the adjusted one in <c>p_value_bh</c>.</summary>
-    private static void ApplyBenjaminiHochberg(List<FeatureDrift> results)
+    /// <summary>Adjusts the p-values of the counted features a p-value test decides (as one family) and decides on the
+    /// adjusted values; the raw value stays in <c>p_value</c>, the adjusted one in <c>p_value_bh</c>. A monitored,
+    /// uncounted prediction feature is its own question and keeps its raw p-value.</summary>
+    private static void ApplyBenjaminiHochberg(List<FeatureDrift> results, Func<FeatureDrift, bool> counts)
     {
-        var family = Enumerable.Range(0, results.Count).Where(i => IsPValueMethod(results[i].Method)).ToList();
+        var family = Enumerable.Range(0, results.Count).Where(i => IsPValueMethod(results[i].Method) && counts(results[i])).ToList();
         if (family.Count == 0) return;
         var adjusted = BenjaminiHochberg(family.Select(i => results[i].Value).ToArray());
         for (int k = 0; k < family.Count; k++)

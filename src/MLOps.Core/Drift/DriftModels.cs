@@ -12,6 +12,8 @@ public sealed record FeatureProfile
     public IReadOnlyDictionary<string, long> Counts { get; init; } = new Dictionary<string, long>();
     public long Nulls { get; init; }
     public long Rows { get; init; }
+    /// <summary>True for the model's output (<see cref="PredictionFeature"/>), false for an input column.</summary>
+    public bool IsPrediction { get; init; }
 }
 
 /// <summary>Profiles of every feature of a dataset or window.</summary>
@@ -35,6 +37,9 @@ public sealed record FeatureDrift
     public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();
     public long ReferenceRows { get; init; }
     public long CurrentRows { get; init; }
+    /// <summary>True for the model's output (<see cref="PredictionFeature.Name"/>): judged like any feature, counted
+    /// among the drifted features only under <c>monitoring.drift.prediction: count</c>.</summary>
+    public bool IsPrediction { get; init; }
 }
 
 public sealed record DriftReport
@@ -52,4 +57,9 @@ public sealed record DriftReport
     public int WindowsDrifted { get; init; }
     /// <summary>True when at least <c>alert_after.k</c> of the last <c>alert_after.n</c> judged windows drifted.</summary>
     public bool Alert { get; init; }
+    /// <summary>Whether the model's output drifted; null when it was not judged (no prediction feature on both
+    /// sides, <c>prediction: off</c>, or a window too small to judge).</summary>
+    public bool? PredictionDrift { get; init; }
+    /// <summary>Why something was left out of the judgement (e.g. a reference without a prediction feature).</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
 }

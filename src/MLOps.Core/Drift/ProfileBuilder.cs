@@ -169,7 +169,7 @@ public static class ProfileBuilder
     private static DatasetProfile Build(Accumulator[] accumulators, long rows)
         => new() { Rows = rows, Features = accumulators.Select(a => a.ToProfile(rows)).ToList() };
 
-    private sealed class Accumulator
+    internal sealed class Accumulator
     {
         private readonly ColumnSpec _column;
         private readonly bool _numeric;

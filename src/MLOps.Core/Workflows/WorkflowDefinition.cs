@@ -222,6 +222,10 @@ public sealed record DriftSpec
     public string Fdr { get; init; } = "none";
     /// <summary>Alert only when <c>K</c> of the last <c>N</c> judged windows drifted.</summary>
     public AlertAfterSpec AlertAfter { get; init; } = new();
+    /// <summary>Drift of the model's output (<c>prediction</c> feature: probability for binary, score for regression):
+    /// <c>monitor</c> (judged, reported and kept, but not counted among drifted features, so it neither makes dataset
+    /// drift nor starts retraining), <c>count</c> (counted like an input feature, as Evidently does), <c>off</c>.</summary>
+    public string Prediction { get; init; } = "monitor";
 }
 
 /// <summary>An alert needs <see cref="K"/> drifted windows among the last <see cref="N"/> judged ones (this one included).</summary>

@@ -42,6 +42,9 @@ public static class WorkflowParser
     /// <summary>Rollout strategies <see cref="RolloutSpec.Strategy"/> accepts.</summary>
     public static IReadOnlyList<string> RolloutStrategies { get; } = ["direct", "canary", "shadow"];
 
+    /// <summary>Values of <see cref="DriftSpec.Prediction"/>.</summary>
+    public static IReadOnlyList<string> PredictionDriftModes { get; } = ["monitor", "count", "off"];
+
     /// <summary>Drift methods <see cref="DriftSpec.Method"/> accepts.</summary>
     public static IReadOnlyList<string> DriftMethods { get; } = ["auto", "psi", "ks", "wasserstein", "jensen_shannon", "chi_square"];
 
@@ -178,7 +181,7 @@ public static class WorkflowParser
     private static readonly string[] RolloutKeys = ["strategy", "steps", "bake_time", "duration", "sampling", "max_bakes", "guards"];
     private static readonly string[] GuardKeys = ["max_error_rate", "max_latency_p99_ms", "max_prediction_drift", "min_requests"];
     private static readonly string[] MonitoringKeys = ["schedule", "window", "min_rows", "drift"];
-    private static readonly string[] DriftKeys = ["method", "threshold", "dataset_share", "threshold_mode", "fdr", "alert_after"];
+    private static readonly string[] DriftKeys = ["method", "threshold", "dataset_share", "threshold_mode", "fdr", "alert_after", "prediction"];
     private static readonly string[] AlertAfterKeys = ["k", "n"];
     private static readonly string[] RetrainingKeys = ["on_drift", "min_drifted_features", "cooldown", "require_approval"];
     private static readonly string[] BudgetKeys = ["monthly", "per_run", "currency"];
@@ -197,6 +200,8 @@ public static class WorkflowParser
 
     private sealed class Reader(string file)
     {
+        private Mark? _predictionColumn;
+
         public List<WorkflowError> Errors { get; } = [];
 
         public void Error(long line, long column, string message) =>
@@ -264,6 +269,7 @@ public static class WorkflowParser
                 return null;
             }
             data = CheckModelAgainstData(root, model, data);
+            CheckPredictionName(data, monitoring);
             return new WorkflowDefinition
             {
                 Model = model,
@@ -390,6 +396,10 @@ public static class WorkflowParser
                     continue;
                 }
                 firstSeen[column.Name] = cf.MarkOf("name");
+                if (column.Name == Drift.PredictionFeature.Name)
+                {
+                    _predictionColumn = cf.MarkOf("name");
+                }
                 columns.Add(column);
             }
             return new DataContract
@@ -1075,6 +1085,11 @@ public static class WorkflowParser
             {
                 Error(f.MarkOf("fdr"), $"'monitoring.drift.fdr' must be one of: none, benjamini_hochberg; got '{fdr}'");
             }
+            var prediction = Str(f, "prediction");
+            if (prediction is not null && !PredictionDriftModes.Contains(prediction))
+            {
+                Error(f.MarkOf("prediction"), $"'monitoring.drift.prediction' must be one of: {string.Join(", ", PredictionDriftModes)}; got '{prediction}'");
+            }
             AlertAfterSpec? alertAfter = null;
             if (f.Entries.TryGetValue("alert_after", out var alertEntry) && !IsNull(alertEntry.Value))
             {
@@ -1106,6 +1121,7 @@ public static class WorkflowParser
                 ThresholdMode = mode ?? "fixed",
                 Fdr = fdr ?? "none",
                 AlertAfter = alertAfter ?? new AlertAfterSpec(),
+                Prediction = prediction ?? "monitor",
             };
         }
 
@@ -1163,6 +1179,16 @@ public static class WorkflowParser
                 PerRun = perRun,
                 Currency = currency ?? "USD",
             };
+        }
+
+        /// <summary>A feature column may not take the name drift profiles reserve for the model's output.</summary>
+        private void CheckPredictionName(DataContract data, MonitoringSpec monitoring)
+        {
+            if (_predictionColumn is { } mark && monitoring.Drift.Prediction != "off"
+                && data.Columns.Any(c => c.Name == Drift.PredictionFeature.Name && c.Feature && c.Type != ColumnType.Timestamp))
+            {
+                Error(mark, $"feature column '{Drift.PredictionFeature.Name}' clashes with the prediction feature of drift profiles; rename it, mark it 'feature: false', or set 'monitoring.drift.prediction: off'");
+            }
         }
 
         /// <summary>Checks across sections (label and id against the columns) and marks the label and id columns.</summary>

@@ -14,6 +14,10 @@ public sealed record FeatureMetricPoint
     public double Value { get; init; }
     public double Threshold { get; init; }
     public bool Drifted { get; init; }
+    /// <summary><c>Numeric</c> or <c>Categorical</c> (null in rows written before it was kept).</summary>
+    public string? Kind { get; init; }
+    /// <summary>True for the model's output (the <c>prediction</c> feature).</summary>
+    public bool IsPrediction { get; init; }
     public long ReferenceRows { get; init; }
     public long CurrentRows { get; init; }
     /// <summary>Every metric computed for the feature (psi, ks, wasserstein_norm, …).</summary>

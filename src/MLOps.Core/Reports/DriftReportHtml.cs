@@ -9,7 +9,8 @@ namespace MLOps.Core.Reports;
 /// <summary>
 /// The human report of a drift audit: the verdict, then per feature an inline SVG histogram of reference vs
 /// current (numeric: 20 equal-width bins over both samples' range; categorical: the 20 most frequent categories),
-/// every metric value, and a sparkline of the deciding metric's history with its threshold. Self-contained HTML.
+/// every metric value, and a sparkline of the deciding metric's history with its threshold. The model's output
+/// (the prediction feature) is marked "model output"; notes say what was not judged. Self-contained HTML.
 /// </summary>
 public static class DriftReportHtml
 {
@@ -36,15 +37,21 @@ public static class DriftReportHtml
         sb.Append("<p class=\"").Append(report.Alert || report.DriftedFeatures > 0 ? "bad" : "ok").Append("\">").Append(E(report.Summary)).Append("</p>\n")
           .Append(CultureInfo.InvariantCulture, $"<p class=\"muted\">reference rows {report.ReferenceRows}, current rows {report.CurrentRows}, judged {(report.Judged ? "yes" : "no")}, ")
           .Append(CultureInfo.InvariantCulture, $"drifted features {report.DriftedFeatures} of {report.Features.Count}, dataset drift {(report.DatasetDrift ? "yes" : "no")}, ")
-          .Append(CultureInfo.InvariantCulture, $"drifted windows {report.WindowsDrifted}, alert {(report.Alert ? "yes" : "no")}</p>\n")
+          .Append(CultureInfo.InvariantCulture, $"drifted windows {report.WindowsDrifted}, alert {(report.Alert ? "yes" : "no")}, ")
+          .Append(CultureInfo.InvariantCulture, $"prediction drift {(report.PredictionDrift is { } pd ? pd ? "yes" : "no" : "not judged")}</p>\n")
           .Append("<p class=\"legend muted\"><span style=\"background:").Append(RefColor).Append("\"></span>reference<span style=\"background:")
           .Append(CurColor).Append("\"></span>current</p>\n");
+
+        foreach (var note in report.Notes)
+        {
+            sb.Append("<p class=\"muted note\">").Append(E(note)).Append("</p>\n");
+        }
 
         sb.Append("<table><tr><th>feature</th><th>kind</th><th>method</th><th>value</th><th>threshold</th><th>drifted</th></tr>\n");
         foreach (var f in report.Features)
         {
             sb.Append("<tr><td><a href=\"#f-").Append(E(Anchor(f.Feature))).Append("\">").Append(E(f.Feature)).Append("</a></td><td>")
-              .Append(E(f.Kind.ToString().ToLowerInvariant())).Append("</td><td>").Append(E(f.Method)).Append("</td><td class=\"num\">").Append(N(f.Value))
+              .Append(E(f.Kind.ToString().ToLowerInvariant())).Append(f.IsPrediction ? " · model output" : "").Append("</td><td>").Append(E(f.Method)).Append("</td><td class=\"num\">").Append(N(f.Value))
               .Append("</td><td class=\"num\">").Append(N(f.Threshold)).Append("</td><td class=\"").Append(f.Drifted ? "bad\">yes" : "ok\">no").Append("</td></tr>\n");
         }
         sb.Append("</table>\n");
@@ -53,7 +60,8 @@ public static class DriftReportHtml
         var curByName = current?.Features.ToDictionary(f => f.Name, StringComparer.Ordinal) ?? [];
         foreach (var f in report.Features)
         {
-            sb.Append("<h2 id=\"f-").Append(E(Anchor(f.Feature))).Append("\">").Append(E(f.Feature)).Append(" <span class=\"")
+            sb.Append("<h2 id=\"f-").Append(E(Anchor(f.Feature))).Append('"').Append(f.IsPrediction ? " class=\"prediction\"" : "").Append('>')
+              .Append(E(f.Feature)).Append(f.IsPrediction ? " (model output)" : "").Append(" <span class=\"")
               .Append(f.Drifted ? "bad\">drifted" : "ok\">stable").Append("</span></h2>\n");
             Histogram(sb, refByName.GetValueOrDefault(f.Feature), curByName.GetValueOrDefault(f.Feature), f.Kind);
             sb.Append("<table><tr><th>metric</th><th>value</th></tr>\n");

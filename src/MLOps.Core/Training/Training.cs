@@ -21,6 +21,9 @@ public sealed record TrainingResult
     public IReadOnlyDictionary<string, SegmentMetrics> SegmentMetrics { get; init; } = new Dictionary<string, SegmentMetrics>();
     /// <summary>The champion's metrics on the same segments, when a champion was given.</summary>
     public IReadOnlyDictionary<string, SegmentMetrics>? ChampionSegmentMetrics { get; init; }
+    /// <summary>The model's predictions on the holdout as the drift <see cref="Drift.PredictionFeature"/> (probability
+    /// for binary, score for regression): the reference of prediction drift; null when the workflow turns it off.</summary>
+    public Drift.FeatureProfile? HoldoutPredictions { get; init; }
 }
 
 /// <summary>One scored row.</summary>

@@ -87,6 +87,7 @@ internal static class TrainingRunner
 
             var scoredHoldout = model.Transform(split.TestSet);
             var metrics = Evaluate(mlContext, schema, scoredHoldout);
+            var holdoutPredictions = Drift.PredictionFeature.Enabled(workflow) ? ProfilePredictions(workflow, schema, scoredHoldout) : null;
             var segmentMetrics = SegmentScoring.Evaluate(mlContext, schema, scoredHoldout);
             IReadOnlyDictionary<string, double>? championMetrics = null;
             IReadOnlyDictionary<string, SegmentMetrics>? championSegments = null;
@@ -106,6 +107,7 @@ internal static class TrainingRunner
                 ChampionMetrics = championMetrics,
                 SegmentMetrics = segmentMetrics,
                 ChampionSegmentMetrics = championSegments,
+                HoldoutPredictions = holdoutPredictions,
                 TrainRows = trainRows,
                 HoldoutRows = testRows,
                 TrainSeconds = stopwatch.Elapsed.TotalSeconds,
@@ -120,6 +122,24 @@ internal static class TrainingRunner
         {
             throw new InvalidOperationException($"'{csvPath}' could not be read as the data contract of model '{workflow.Model.Name}' says: {ex.Message}", ex);
         }
+    }
+
+    /// <summary>The scored holdout's model output as the prediction feature: the probability of a binary model, the
+    /// score of a regression, read as floats exactly as scoring returns them.</summary>
+    private static Drift.FeatureProfile ProfilePredictions(WorkflowDefinition workflow, TabularSchema schema, IDataView scored)
+    {
+        var collector = Drift.PredictionFeature.Create(workflow);
+        var column = scored.Schema[schema.Task == ModelTask.Binary ? "Probability" : "Score"];
+        using var cursor = scored.GetRowCursor([column]);
+        var getter = cursor.GetGetter<float>(column);
+        var value = 0f;
+        while (cursor.MoveNext())
+        {
+            getter(ref value);
+            collector.AddNumber(value);
+        }
+
+        return collector.ToProfile();
     }
 
     private static bool IsLinear(string trainer) => string.Equals(trainer, "linear", StringComparison.OrdinalIgnoreCase);

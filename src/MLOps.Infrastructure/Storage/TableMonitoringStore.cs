@@ -116,6 +116,8 @@ public sealed class TableMonitoringStore : IMonitoringStore, IMetricHistory
             Value = ReadDouble(r, "Value"),
             Threshold = ReadDouble(r, "Threshold"),
             Drifted = r.GetBoolean("Drifted") ?? false,
+            Kind = r.GetString("Kind"),
+            IsPrediction = r.GetBoolean("IsPrediction") ?? false,
             ReferenceRows = r.GetInt64("ReferenceRows") ?? 0,
             CurrentRows = r.GetInt64("CurrentRows") ?? 0,
             Metrics = ReadMetrics(r),
@@ -135,6 +137,7 @@ public sealed class TableMonitoringStore : IMonitoringStore, IMetricHistory
             ["Kind"] = f.Kind.ToString(),
             ["Method"] = f.Method,
             ["Drifted"] = f.Drifted,
+            ["IsPrediction"] = f.IsPrediction,
             ["ReferenceRows"] = f.ReferenceRows,
             ["CurrentRows"] = f.CurrentRows,
         };

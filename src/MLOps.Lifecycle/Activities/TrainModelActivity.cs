@@ -85,6 +85,9 @@ public sealed class TrainModelActivity(
                 profile = ProfileBuilder.FromCsv(csv, workflow);
             }
 
+            // The model's predictions on its holdout are the reference of prediction drift.
+            profile = PredictionFeature.Append(profile, result.HoldoutPredictions);
+
             var reference = await artifacts.SaveJsonAsync($"{folder}/reference-profile.json", profile, cancellationToken);
             var output = new TrainOutput
             {

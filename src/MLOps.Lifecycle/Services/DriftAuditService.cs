@@ -234,13 +234,15 @@ public sealed class DriftAuditService(
     }
 
     /// <summary>Step 2 of an audit, one per range, in parallel: profiles the audited version's rows of the range
-    /// (<see cref="ProfileBuilder.FromRows"/>, the same as a single pass) and stores the profile as JSON; returns its URI.</summary>
+    /// (<see cref="ProfileBuilder.FromRows"/>, the same as a single pass) and its captured predictions (the
+    /// <see cref="PredictionFeature"/>) and stores the profile as JSON; returns its URI.</summary>
     public async Task<PartitionProfileRef> ProfilePartitionAsync(ProfilePartitionInput input, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(input);
         var workflow = await workflows.GetAsync(input.Model, input.WorkflowHash, cancellationToken)
             ?? throw new InvalidDataException($"workflow {input.WorkflowHash} of '{input.Model}' does not exist");
         var rows = new List<IReadOnlyDictionary<string, string?>>();
+        var predictions = PredictionFeature.Enabled(workflow.Definition) ? PredictionFeature.Create(workflow.Definition) : null;
         var records = 0;
         await foreach (var record in inference.ReadRangeAsync(input.Model, input.WindowStart, input.WindowEnd, input.Range, cancellationToken))
         {
@@ -248,10 +250,11 @@ public sealed class DriftAuditService(
             {
                 records++;
                 rows.AddRange(record.Rows);
+                predictions?.Add(record);
             }
         }
 
-        var profile = ProfileBuilder.FromRows(rows, workflow.Definition);
+        var profile = PredictionFeature.Append(ProfileBuilder.FromRows(rows, workflow.Definition), predictions?.ToProfile());
         var saved = await artifacts.SaveJsonAsync(input.ProfilePath, profile, cancellationToken);
         return new PartitionProfileRef { Uri = saved.Uri, Records = records, Rows = profile.Rows, Bytes = saved.Length };
     }

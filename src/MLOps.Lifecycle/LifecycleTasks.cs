@@ -93,6 +93,7 @@ public static class LifecycleTasks
         services.AddTransient<RunsApi>();
         services.AddTransient<ModelsApi>();
         services.AddTransient<BudgetApi>();
+        services.AddTransient<DriftHistoryApi>();
         services.AddSingleton<ScoringService>();
         services.AddTransient<DriftAuditService>();
         services.AddDriftAudit(configuration);

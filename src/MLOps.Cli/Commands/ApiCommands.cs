@@ -155,8 +155,43 @@ internal static class ApiCommands
             using var client = CommonOptions.Client(parse, url, dataDir);
             return CommonOptions.Print(await client.PostAsync($"models/{Uri.EscapeDataString(parse.GetValue(model)!)}/drift-audits", null, null, ct));
         });
-        var command = new Command("drift", "Drift audits") { audit };
+        var feature = new Argument<string>("feature") { Description = "A feature of the model, or 'prediction' for its output" };
+        var take = new Option<int?>("--take") { Description = "Most audits to show, newest first (default 50)" };
+        var json = CommonOptions.Json();
+        var historyModel = new Argument<string>("model");
+        var history = new Command("history", "A feature's raw drift values over past audits, newest first") { historyModel, feature, take, json, url, dataDir };
+        history.SetAction(async (parse, ct) =>
+        {
+            using var client = CommonOptions.Client(parse, url, dataDir);
+            var query = parse.GetValue(take) is { } n ? $"?take={n.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : "";
+            var response = await client.GetAsync(
+                $"models/{Uri.EscapeDataString(parse.GetValue(historyModel)!)}/features/{Uri.EscapeDataString(parse.GetValue(feature)!)}/drift-history{query}", ct);
+            if (!response.IsSuccess || parse.GetValue(json))
+            {
+                return CommonOptions.Print(response);
+            }
+
+            PrintHistory(response.Body);
+            return 0;
+        });
+        var command = new Command("drift", "Drift audits") { audit, history };
         DataCommands.AddOfflineDrift(command);
         return command;
+    }
+
+    /// <summary>One line per audit: when, version, the deciding method, value, threshold, verdict and rows.</summary>
+    private static void PrintHistory(JsonElement body)
+    {
+        var feature = body.GetProperty("feature").GetString();
+        var prediction = body.TryGetProperty("isPrediction", out var p) && p.ValueKind == JsonValueKind.True;
+        Console.WriteLine($"{feature}{(prediction ? " (model output)" : "")}: {body.GetProperty("count").GetInt32()} audit(s), newest first");
+        Console.WriteLine($"{"AUDITED AT",-22} {"VERSION",7} {"METHOD",-18} {"VALUE",10} {"THRESHOLD",10} {"DRIFTED",-7} {"ROWS",8}  AUDIT");
+        foreach (var point in body.GetProperty("points").EnumerateArray())
+        {
+            static string Num(JsonElement e) => e.ValueKind == JsonValueKind.Number ? e.GetDouble().ToString("G4", System.Globalization.CultureInfo.InvariantCulture) : "-";
+            var at = point.GetProperty("auditedAt").GetDateTimeOffset().UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+            Console.WriteLine($"{at,-22} {point.GetProperty("version").GetInt32(),7} {point.GetProperty("method").GetString(),-18} {Num(point.GetProperty("value")),10} " +
+                $"{Num(point.GetProperty("threshold")),10} {(point.GetProperty("drifted").GetBoolean() ? "yes" : "no"),-7} {point.GetProperty("currentRows").GetInt64(),8}  {point.GetProperty("auditId").GetString()}");
+        }
     }
 }

@@ -238,15 +238,20 @@ internal static class DataCommands
         var current = new Option<string?>("--current") { Description = "Current CSV or Parquet (e.g. production traffic)" };
         var workflow = new Option<string?>("--workflow") { Description = "Workflow YAML (features and monitoring settings)" };
         var json = CommonOptions.Json();
+        var predictionColumn = new Option<string?>("--prediction-column")
+        {
+            Description = $"Column holding the model's output in both files (default: '{PredictionFeature.Name}' when both have it); judged as the prediction feature",
+        };
         drift.Add(reference);
         drift.Add(current);
         drift.Add(workflow);
+        drift.Add(predictionColumn);
         drift.Add(json);
         drift.SetAction(async (parse, ct) =>
         {
             if (parse.GetValue(reference) is not { } referencePath || parse.GetValue(current) is not { } currentPath || parse.GetValue(workflow) is not { } workflowPath)
             {
-                Console.Error.WriteLine("mlops drift --reference <csv> --current <csv> --workflow <yaml> [--json], or mlops drift audit <model>");
+                Console.Error.WriteLine("mlops drift --reference <csv> --current <csv> --workflow <yaml> [--prediction-column <name>] [--json], or mlops drift audit <model>");
                 return 3;
             }
 
@@ -256,14 +261,53 @@ internal static class DataCommands
                 return 3;
             }
 
+            // The prediction column is judged when the workflow monitors predictions and the column is there: named
+            // explicitly, both files must have it; by default, a file without it leaves prediction drift unjudged (noted).
+            var explicitColumn = parse.GetValue(predictionColumn);
+            var column = explicitColumn ?? PredictionFeature.Name;
             async Task<DatasetProfile> Profile(string path)
             {
                 using var csv = await CsvView.OpenAsync(path, ct);
-                using var stream = File.OpenRead(csv.Path);
-                return ProfileBuilder.FromCsv(stream, definition);
+                DatasetProfile profile;
+                using (var stream = File.OpenRead(csv.Path))
+                {
+                    profile = ProfileBuilder.FromCsv(stream, definition);
+                }
+
+                if (!PredictionFeature.Enabled(definition))
+                {
+                    return profile;
+                }
+
+                using (var stream = File.OpenRead(csv.Path))
+                {
+                    if (!PredictionFeature.CsvHasColumn(stream, column))
+                    {
+                        return explicitColumn is null
+                            ? profile
+                            : throw new InvalidDataException($"'{path}' has no prediction column '{column}' (--prediction-column)");
+                    }
+                }
+
+                using (var stream = File.OpenRead(csv.Path))
+                {
+                    return PredictionFeature.Append(profile, PredictionFeature.FromCsv(stream, column, definition, path));
+                }
             }
 
-            var report = DriftAnalyzer.Compare(await Profile(referencePath), await Profile(currentPath), definition.Monitoring);
+            DatasetProfile referenceProfile, currentProfile;
+            try
+            {
+                referenceProfile = await Profile(referencePath);
+                currentProfile = await Profile(currentPath);
+            }
+            catch (InvalidDataException ex)
+            {
+                Console.Error.WriteLine(ex.Message);
+                return 3;
+            }
+
+            var report = DriftAnalyzer.Compare(referenceProfile, currentProfile, definition.Monitoring);
             if (parse.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(report, Pretty));
@@ -274,7 +318,8 @@ internal static class DataCommands
             Console.WriteLine($"{"FEATURE",-20} {"KIND",-12} {"METHOD",-18} {"VALUE",10} {"THRESHOLD",10} DRIFTED");
             foreach (var f in report.Features)
             {
-                Console.WriteLine($"{f.Feature,-20} {f.Kind,-12} {f.Method,-18} {f.Value,10:G4} {f.Threshold,10:G4} {(f.Drifted ? "yes" : "no")}");
+                var kind = f.IsPrediction ? "prediction" : f.Kind.ToString();
+                Console.WriteLine($"{f.Feature,-20} {kind,-12} {f.Method,-18} {f.Value,10:G4} {f.Threshold,10:G4} {(f.Drifted ? "yes" : "no")}");
             }
 
             return 0;

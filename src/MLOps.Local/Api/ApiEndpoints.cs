@@ -49,6 +49,8 @@ public static class ApiEndpoints
             ToResult(await models.AuditTrailAsync(model, ct)));
         api.MapGet("/models/{model}/budget", async (string model, string? month, BudgetApi budget, CancellationToken ct) =>
             ToResult(await budget.GetAsync(model, month, ct)));
+        api.MapGet("/models/{model}/features/{feature}/drift-history", async (string model, string feature, string? take, DriftHistoryApi history, CancellationToken ct) =>
+            ToResult(await history.GetAsync(model, feature, take, ct)));
         api.MapGet("/health", () => Results.Ok(new { status = "ok" }));
         return app;
     }

@@ -70,6 +70,7 @@ public sealed class FunctionsMetadataTests
     [InlineData("AuditDrift", "models/{model}/drift-audits", "post")]
     [InlineData("GetAuditTrail", "models/{model}/audit-trail", "get")]
     [InlineData("GetBudget", "models/{model}/budget", "get")]
+    [InlineData("GetFeatureDriftHistory", "models/{model}/features/{feature}/drift-history", "get")]
     public void HttpTriggers_HaveTheirRoutesAndMethods(string function, string route, string method)
     {
         var http = Binding(function, "httpTrigger");

@@ -27,7 +27,17 @@ public class WorkflowParserTests
               drift:
                 treshold: 0.1
             """,
-            ["t.yaml(10,5): unknown key 'treshold' in 'monitoring.drift'; expected one of: method, threshold, dataset_share, threshold_mode, fdr, alert_after"]
+            ["t.yaml(10,5): unknown key 'treshold' in 'monitoring.drift'; expected one of: method, threshold, dataset_share, threshold_mode, fdr, alert_after, prediction"]
+        },
+        {
+            "unknown prediction drift mode",
+            Minimal + "monitoring:\n  drift:\n    prediction: always\n",
+            ["t.yaml(10,17): 'monitoring.drift.prediction' must be one of: monitor, count, off; got 'always'"]
+        },
+        {
+            "feature column named like the prediction feature",
+            "model:\n  name: m\n  label: y\ndata:\n  columns:\n    - { name: prediction, type: number }\n    - { name: y, type: boolean }\n",
+            ["t.yaml(6,15): feature column 'prediction' clashes with the prediction feature of drift profiles; rename it, mark it 'feature: false', or set 'monitoring.drift.prediction: off'"]
         },
         {
             "unknown top-level section",
@@ -186,10 +196,27 @@ public class WorkflowParserTests
         Assert.Equal("direct", wf.Rollout.Strategy);
         Assert.Equal(TimeSpan.FromDays(7), wf.Approval.Timeout);
         Assert.Equal("auto", wf.Monitoring.Drift.Method);
+        Assert.Equal("monitor", wf.Monitoring.Drift.Prediction);
         Assert.Null(wf.Budget);
         Assert.Empty(wf.Gates);
         Assert.Equal("y", wf.Data.Label);
         Assert.False(wf.Data.Columns.Single(c => c.Name == "y").Feature);
+    }
+
+    [Theory]
+    [InlineData("count")]
+    [InlineData("off")]
+    public void Parse_PredictionDriftMode_IsKept(string mode)
+    {
+        var wf = WorkflowParser.Parse(Minimal + $"monitoring:\n  drift:\n    prediction: {mode}\n", "t.yaml");
+        Assert.Equal(mode, wf.Monitoring.Drift.Prediction);
+    }
+
+    [Fact]
+    public void Parse_ColumnNamedPrediction_IsAllowedWhenPredictionDriftIsOff()
+    {
+        var yaml = "model:\n  name: m\n  label: y\ndata:\n  columns:\n    - { name: prediction, type: number }\n    - { name: y, type: boolean }\nmonitoring:\n  drift:\n    prediction: off\n";
+        Assert.Contains(WorkflowParser.Parse(yaml, "t.yaml").Data.Columns, c => c.Name == "prediction" && c.Feature);
     }
 
     [Fact]

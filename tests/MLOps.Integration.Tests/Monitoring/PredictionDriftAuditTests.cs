@@ -212,7 +212,9 @@ public sealed class PredictionDriftAuditTests(AzuriteFixture azurite, ITestOutpu
         Assert.Equal(second.AuditId, Assert.Single(incomeBody.GetProperty("points").EnumerateArray()).GetProperty("auditId").GetString());
         using var unknown = await http.GetAsync($"/api/models/{Model}/features/salary/drift-history");
         Assert.Equal(404, (int)unknown.StatusCode);
-        Assert.Contains("'salary' is not a monitored feature", await unknown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var error = JsonDocument.Parse(await unknown.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString();
+        Assert.StartsWith("'salary' is not a monitored feature of 'credit-risk'; its features: age, income,", error, StringComparison.Ordinal);
+        Assert.EndsWith(", prediction", error, StringComparison.Ordinal);
         using var badTake = await http.GetAsync($"/api/models/{Model}/features/income/drift-history?take=0");
         Assert.Equal(400, (int)badTake.StatusCode);
 

@@ -10,21 +10,29 @@ namespace MLOps.Core.Drift;
 /// z_test_p_value, mean_ref, mean_cur, null_rate_ref, null_rate_cur); values that are not finite (an
 /// infinite chi-square for a category never seen in the reference, a mean of no values) are left out so the
 /// report serializes to JSON.
-/// <para>Method <c>auto</c> follows Evidently: reference ≤ 1000 rows — numeric with more than 5 distinct values:
-/// KS (p &lt; 0.05); categorical, or numeric with ≤ 5 distinct values (counted over both samples): chi-square,
-/// or the two-proportion z-test when there are at most 2 categories (p &lt; 0.05). Reference &gt; 1000 rows —
-/// numeric with more than 5 distinct values: normalized Wasserstein ≥ 0.1; otherwise Jensen–Shannon ≥ 0.1.
+/// <para>Method <c>auto</c> follows Evidently, per feature on its non-null values (Evidently drops nulls before it
+/// chooses): a reference of ≤ 1000 non-null values — numeric with more than 5 distinct values: KS (p &lt; 0.05);
+/// categorical, or numeric with ≤ 5 distinct values (counted over both samples): chi-square, or the two-proportion
+/// z-test when there are at most 2 (p &lt; 0.05). More than 1000 — numeric with more than 5 distinct values:
+/// normalized Wasserstein ≥ 0.1; otherwise Jensen–Shannon ≥ 0.1. A <see cref="DriftSpec.Threshold"/> replaces the
+/// default of whichever test <c>auto</c> picks, as Evidently's <c>stattest_threshold</c> does: it is the alpha of
+/// a p-value test and the limit of a distance.
 /// Explicit methods use <see cref="DriftSpec.Threshold"/> or their default: psi 0.25 (the "significant" band),
 /// ks and chi_square alpha 0.05 (drift when p &lt; alpha), wasserstein (normalized) 0.1, jensen_shannon 0.1;
 /// a method that does not apply to a feature's kind falls back to its counterpart (ks ↔ chi_square,
 /// wasserstein → jensen_shannon for categories). Distances drift when value ≥ threshold.</para>
+/// <para><c>threshold_mode: calibrated</c> replaces the threshold with mean + 3σ of the deciding metric over reference
+/// chunks; p-value tests are calibrated on their statistic (KS D, chi-square), so there the threshold is no alpha and
+/// the floor is <see cref="DefaultCalibrationFloor"/>; for distances <see cref="DriftSpec.Threshold"/> is the floor.
+/// Benjamini–Hochberg adjusts p-values, so it needs <c>threshold_mode: fixed</c> and a method that can decide on a
+/// p-value (auto, ks, chi_square); other combinations are rejected (the parser rejects them with file, line, column).</para>
 /// </summary>
 public static class DriftAnalyzer
 {
     public const double DefaultAlpha = 0.05;
     public const double DefaultDistanceThreshold = 0.1;
     public const double DefaultPsiThreshold = 0.25;
-    /// <summary>Evidently's switch from statistical tests to distances, on reference rows.</summary>
+    /// <summary>Evidently's switch from statistical tests to distances, on the reference's non-null values of a feature.</summary>
     public const long AutoLargeReferenceRows = 1000;
     /// <summary>Numeric features with at most this many distinct values are treated as categorical by <c>auto</c>.</summary>
     public const int AutoMaxDistinctForCategorical = 5;
@@ -44,6 +52,8 @@ public static class DriftAnalyzer
         if (fdr is not ("none" or "benjamini_hochberg"))
             throw new ArgumentException($"Unknown FDR control '{monitoring.Drift.Fdr}'.", nameof(monitoring));
         bool calibrated = mode == "calibrated";
+        if (fdr == "benjamini_hochberg" && FdrConflict(method, mode) is { } conflict)
+            throw new ArgumentException(conflict, nameof(monitoring));
         bool judged = current.Rows >= monitoring.MinRows;
 
         var currentByName = new Dictionary<string, FeatureProfile>(StringComparer.Ordinal);
@@ -164,6 +174,28 @@ public static class DriftAnalyzer
         }
     }
 
+    /// <summary>Why <c>fdr: benjamini_hochberg</c> cannot apply with this method and threshold mode (null when it can):
+    /// it adjusts p-values, and calibrated thresholds or a distance method leave none to adjust.</summary>
+    public static string? FdrConflict(string? method, string? thresholdMode)
+    {
+        string m = (method ?? "auto").Trim().ToLowerInvariant();
+        if (string.Equals((thresholdMode ?? "fixed").Trim(), "calibrated", StringComparison.OrdinalIgnoreCase))
+            return "fdr: benjamini_hochberg adjusts p-values, but threshold_mode: calibrated judges test statistics against thresholds "
+                + "calibrated on the reference, so no p-value decides; use threshold_mode: fixed, or fdr: none";
+        if (m is not ("auto" or "ks" or "chi_square"))
+            return $"fdr: benjamini_hochberg adjusts p-values, but method: {m} decides on a distance, never a p-value; "
+                + "use method: auto, ks or chi_square, or fdr: none";
+        return null;
+    }
+
+    /// <summary>Non-null values of a feature: what Evidently's automatic choice counts (it drops nulls first).</summary>
+    public static long NonNullCount(FeatureProfile feature)
+    {
+        ArgumentNullException.ThrowIfNull(feature);
+        long observed = feature.Kind == FeatureKind.Numeric ? feature.Values.Length : feature.Counts.Values.Sum();
+        return Math.Max(feature.Rows - feature.Nulls, observed);
+    }
+
     /// <summary>Number of chunks the reference is split into by <c>threshold_mode: calibrated</c>.</summary>
     public const int CalibrationChunks = 10;
     /// <summary>The calibrated threshold is mean + this many standard deviations of the chunk values.</summary>
@@ -214,13 +246,15 @@ public static class DriftAnalyzer
 
         bool numericLike = reference.Kind == FeatureKind.Numeric && distinct > AutoMaxDistinctForCategorical;
         bool numeric = reference.Kind == FeatureKind.Numeric;
+        // Evidently drops nulls before it chooses: the sample-size rule counts the reference's non-null values.
+        bool smallReference = NonNullCount(reference) <= AutoLargeReferenceRows;
         (string name, double value, double limit, bool isP) = method switch
         {
-            "auto" when reference.Rows <= AutoLargeReferenceRows && numericLike => ("ks", Get(metrics, "ks_p_value"), DefaultAlpha, true),
-            "auto" when reference.Rows <= AutoLargeReferenceRows && distinct <= 2 => ("z_test", Get(metrics, "z_test_p_value"), DefaultAlpha, true),
-            "auto" when reference.Rows <= AutoLargeReferenceRows => ("chi_square", Get(metrics, "chi_square_p_value"), DefaultAlpha, true),
-            "auto" when numericLike => ("wasserstein_norm", Get(metrics, "wasserstein_norm"), DefaultDistanceThreshold, false),
-            "auto" => ("jensen_shannon", Get(metrics, "jensen_shannon"), DefaultDistanceThreshold, false),
+            "auto" when smallReference && numericLike => ("ks", Get(metrics, "ks_p_value"), threshold ?? DefaultAlpha, true),
+            "auto" when smallReference && distinct <= 2 => ("z_test", Get(metrics, "z_test_p_value"), threshold ?? DefaultAlpha, true),
+            "auto" when smallReference => ("chi_square", Get(metrics, "chi_square_p_value"), threshold ?? DefaultAlpha, true),
+            "auto" when numericLike => ("wasserstein_norm", Get(metrics, "wasserstein_norm"), threshold ?? DefaultDistanceThreshold, false),
+            "auto" => ("jensen_shannon", Get(metrics, "jensen_shannon"), threshold ?? DefaultDistanceThreshold, false),
             "psi" => ("psi", Get(metrics, "psi"), threshold ?? DefaultPsiThreshold, false),
             "ks" or "chi_square" when numeric => ("ks", Get(metrics, "ks_p_value"), threshold ?? DefaultAlpha, true),
             "ks" or "chi_square" => ("chi_square", Get(metrics, "chi_square_p_value"), threshold ?? DefaultAlpha, true),
@@ -228,7 +262,7 @@ public static class DriftAnalyzer
             _ => ("jensen_shannon", Get(metrics, "jensen_shannon"), threshold ?? DefaultDistanceThreshold, false),
         };
         // Distinct-valued numeric features under auto with chi-square/z: the numeric value counts serve.
-        if (numeric && !numericLike && method == "auto" && reference.Rows > AutoLargeReferenceRows)
+        if (numeric && !numericLike && method == "auto" && !smallReference)
         {
             (name, value) = ("jensen_shannon", Get(metrics, "jensen_shannon_counts", Get(metrics, "jensen_shannon")));
         }

@@ -211,14 +211,17 @@ public sealed record DriftSpec
 {
     /// <summary><c>auto</c> (Evidently's rules), <c>psi</c>, <c>ks</c>, <c>wasserstein</c>, <c>jensen_shannon</c>, <c>chi_square</c>.</summary>
     public string Method { get; init; } = "auto";
-    /// <summary>Threshold of the deciding method; null takes the method's default.</summary>
+    /// <summary>Threshold of the deciding method — with <c>auto</c>, of whichever test it picks (an alpha for a p-value
+    /// test, a limit for a distance), as Evidently's <c>stattest_threshold</c>; null takes the method's default. Under
+    /// <c>calibrated</c> it is the floor of distance thresholds only.</summary>
     public double? Threshold { get; init; }
     /// <summary>Share of features that must drift for the dataset to count as drifted.</summary>
     public double DatasetShare { get; init; } = 0.5;
     /// <summary><c>fixed</c> (the method's threshold) or <c>calibrated</c> (mean + 3σ of the deciding metric over
     /// chunks of the reference, never below a floor).</summary>
     public string ThresholdMode { get; init; } = "fixed";
-    /// <summary><c>none</c> or <c>benjamini_hochberg</c>: adjust p-values across features when a p-value test decides.</summary>
+    /// <summary><c>none</c> or <c>benjamini_hochberg</c>: adjust p-values across features when a p-value test decides
+    /// (only with <c>fixed</c> thresholds and a method that yields p-values: auto, ks, chi_square).</summary>
     public string Fdr { get; init; } = "none";
     /// <summary>Alert only when <c>K</c> of the last <c>N</c> judged windows drifted.</summary>
     public AlertAfterSpec AlertAfter { get; init; } = new();

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Xml;
 using Cronos;
+using MLOps.Core.Drift;
 using MLOps.Core.Training;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -1074,6 +1075,11 @@ public static class WorkflowParser
             if (fdr is not null && fdr is not ("none" or "benjamini_hochberg"))
             {
                 Error(f.MarkOf("fdr"), $"'monitoring.drift.fdr' must be one of: none, benjamini_hochberg; got '{fdr}'");
+            }
+            else if (fdr == "benjamini_hochberg" && (mode is null or "fixed" or "calibrated")
+                && (method is null || DriftMethods.Contains(method)) && DriftAnalyzer.FdrConflict(method, mode) is { } conflict)
+            {
+                Error(f.MarkOf("fdr"), $"'monitoring.drift.fdr': {conflict}");
             }
             AlertAfterSpec? alertAfter = null;
             if (f.Entries.TryGetValue("alert_after", out var alertEntry) && !IsNull(alertEntry.Value))

@@ -236,7 +236,11 @@ internal static class DataCommands
     {
         var reference = new Option<string?>("--reference") { Description = "Reference CSV or Parquet (e.g. the training data)" };
         var current = new Option<string?>("--current") { Description = "Current CSV or Parquet (e.g. production traffic)" };
-        var workflow = new Option<string?>("--workflow") { Description = "Workflow YAML (features and monitoring settings)" };
+        var workflow = new Option<string?>("--workflow")
+        {
+            Description = "Workflow YAML (features and monitoring settings). Without it: the columns both files share, numeric when "
+                + "every non-empty value is a number, categorical otherwise, judged by the default monitoring (method auto)",
+        };
         var json = CommonOptions.Json();
         drift.Add(reference);
         drift.Add(current);
@@ -244,26 +248,52 @@ internal static class DataCommands
         drift.Add(json);
         drift.SetAction(async (parse, ct) =>
         {
-            if (parse.GetValue(reference) is not { } referencePath || parse.GetValue(current) is not { } currentPath || parse.GetValue(workflow) is not { } workflowPath)
+            if (parse.GetValue(reference) is not { } referencePath || parse.GetValue(current) is not { } currentPath)
             {
-                Console.Error.WriteLine("mlops drift --reference <csv> --current <csv> --workflow <yaml> [--json], or mlops drift audit <model>");
+                Console.Error.WriteLine("mlops drift --reference <csv|parquet> --current <csv|parquet> [--workflow <yaml>] [--json], or mlops drift audit <model>");
                 return 3;
             }
 
-            var definition = LoadWorkflow(workflowPath);
+            WorkflowDefinition? definition = null;
+            if (parse.GetValue(workflow) is { } workflowPath && (definition = LoadWorkflow(workflowPath)) is null)
+            {
+                return 3;
+            }
+
+            using var referenceCsv = await CsvView.OpenAsync(referencePath, ct);
+            using var currentCsv = await CsvView.OpenAsync(currentPath, ct);
             if (definition is null)
             {
-                return 3;
+                // No workflow: the shared columns, typed from the values, under the default monitoring spec.
+                InferredDriftFeatures inferred;
+                await using (var r = File.OpenRead(referenceCsv.Path))
+                await using (var c = File.OpenRead(currentCsv.Path))
+                {
+                    inferred = DriftFeatureInference.Infer(r, c);
+                }
+
+                foreach (var name in inferred.MissingFromCurrent)
+                {
+                    Console.Error.WriteLine($"{Path.GetFileName(currentPath)}: no column '{name}' (in {Path.GetFileName(referencePath)}); not compared");
+                }
+
+                if (inferred.Workflow.Data.Columns.Count == 0)
+                {
+                    Console.Error.WriteLine($"{Path.GetFileName(referencePath)} and {Path.GetFileName(currentPath)} share no column: nothing to compare");
+                    return 3;
+                }
+
+                definition = inferred.Workflow;
             }
 
-            async Task<DatasetProfile> Profile(string path)
+            var contract = definition;
+            DatasetProfile Profile(CsvView csv)
             {
-                using var csv = await CsvView.OpenAsync(path, ct);
                 using var stream = File.OpenRead(csv.Path);
-                return ProfileBuilder.FromCsv(stream, definition);
+                return ProfileBuilder.FromCsv(stream, contract);
             }
 
-            var report = DriftAnalyzer.Compare(await Profile(referencePath), await Profile(currentPath), definition.Monitoring);
+            var report = DriftAnalyzer.Compare(Profile(referenceCsv), Profile(currentCsv), definition.Monitoring);
             if (parse.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(report, Pretty));

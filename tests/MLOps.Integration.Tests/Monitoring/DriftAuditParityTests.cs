@@ -249,7 +249,10 @@ public sealed class DriftAuditParityTests(AzuriteFixture azurite, ITestOutputHel
         var now = DateTimeOffset.UtcNow;
         // The sample audits every six hours: the window ends at the latest six-hour mark; traffic lies before it.
         var due = DriftAuditService.DueOccurrence("0 */6 * * *", null, now)!.Value;
-        var service = await ArrangeAsync(workflow, Csv("reference.csv", 3000, 1, null), Csv("current.csv", 600, 5, null), before: due);
+        var referenceCsv = Csv("reference.csv", 3000, 1, null);
+        var currentCsv = Csv("current.csv", 600, 5, new DataShift { IncomeFactor = 0.75, AgeOffset = 4 });
+        var service = await ArrangeAsync(workflow, referenceCsv, currentCsv, before: due);
+        var offline = await RunOfflineAsync("drift", "--reference", referenceCsv, "--current", currentCsv, "--workflow", workflow, "--json");
 
         // Two fires (the Functions timer and the local scheduler, or a timer retry) before the audit is stored.
         // (The host's other sample model has no production version: its audits end skipped.)
@@ -267,6 +270,14 @@ public sealed class DriftAuditParityTests(AzuriteFixture azurite, ITestOutputHel
         var stored = Assert.Single(await Get<IMonitoringStore>().ListAuditsAsync(Model));
         Assert.Equal(result.AuditId, stored.AuditId);
         Assert.Equal(due, stored.WindowEnd);
+
+        // The timer path's audit has exactly the offline command's numbers: every metric of every feature, the deciding
+        // method, threshold and verdict (the shifted income and age drift, so verdicts of both kinds are compared).
+        var compared = AssertSameMetrics(offline, stored.Report);
+        Assert.True(compared > 50, $"only {compared} metric values compared");
+        Assert.True(stored.Report.DriftedFeatures > 0, stored.Report.Summary);
+        Assert.Contains(stored.Report.Features, f => !f.Drifted);
+        Assert.Equal(stored.Report.DriftedFeatures, result.DriftedFeatures);
 
         // Once audited, the window is not due again.
         Assert.DoesNotContain(await service.AuditDueAsync(Client, force: false), i => i.StartsWith(prefix, StringComparison.Ordinal));

@@ -23,7 +23,8 @@ namespace MLOps.Core.Drift;
 /// wasserstein → jensen_shannon for categories). Distances drift when value ≥ threshold.</para>
 /// <para><c>threshold_mode: calibrated</c> replaces the threshold with mean + 3σ of the deciding metric over reference
 /// chunks; p-value tests are calibrated on their statistic (KS D, chi-square), so there the threshold is no alpha and
-/// the floor is <see cref="DefaultCalibrationFloor"/>; for distances <see cref="DriftSpec.Threshold"/> is the floor.
+/// the floor is <see cref="DefaultCalibrationFloor"/>; for distances <see cref="DriftSpec.Threshold"/> is the floor. A reference
+/// too short for 3 chunks keeps the fixed rule above (threshold included).
 /// Benjamini–Hochberg adjusts p-values, so it needs <c>threshold_mode: fixed</c> and a method that can decide on a
 /// p-value (auto, ks, chi_square); other combinations are rejected (the parser rejects them with file, line, column).</para>
 /// </summary>

@@ -46,25 +46,25 @@ internal static class MergeBenchmark
             }
             long bytes = paths.Sum(p => new FileInfo(p).Length);
             var names = paths.Select(Path.GetFileName).ToArray()!;
-            var sources = paths.Select(FileSource).ToArray();
+            var files = paths.Select(FileSource).ToArray();
             double oneFeatureMb = Partitions * (double)Sample * sizeof(double) / (1024 * 1024);
 
             // Old: every partition profile in memory, then the whole merge.
             var oldSums = new long[Features];
             double oldTime = 0;
-            long oldPeak = Machine.PeakHeapAfterCollections(() =>
+            void Old(ProfileRangeSource[] sources)
             {
                 var clock = Stopwatch.StartNew();
                 var parts = sources.Select((s, i) => ProfileBinary.ReadAsync(s, names[i]!).GetAwaiter().GetResult()).ToList();
                 var merged = ProfileBuilder.Merge(parts);
                 for (int f = 0; f < Features; f++) oldSums[f] = Checksum(merged.Features[f]);
                 oldTime = clock.Elapsed.TotalSeconds;
-            });
+            }
 
             // New: one feature of every partition at a time.
             var newSums = new long[Features];
             double newTime = 0;
-            long newPeak = Machine.PeakHeapAfterCollections(() =>
+            void New(ProfileRangeSource[] sources)
             {
                 var clock = Stopwatch.StartNew();
                 var merge = PartitionProfileMerge.OpenAsync(sources, names!).GetAwaiter().GetResult();
@@ -73,8 +73,7 @@ internal static class MergeBenchmark
                     newSums[f] = Checksum(merge.MergeFeatureAsync($"n{f}").GetAwaiter().GetResult()!);
                 }
                 newTime = clock.Elapsed.TotalSeconds;
-            });
-            bool identical = oldSums.SequenceEqual(newSums);
+            }
 
             // The service's analysis: streamed merge, then per feature the comparison and the histogram (the reference,
             // 50 × 100k values, is in memory before the measurement, as the JSON reference is in the service).
@@ -91,7 +90,7 @@ internal static class MergeBenchmark
             DriftReport? report = null;
             double analyzeTime = 0;
             long histogramChars = 0;
-            long analyzePeak = Machine.PeakHeapAfterCollections(() =>
+            void Analyze(ProfileRangeSource[] sources)
             {
                 var clock = Stopwatch.StartNew();
                 var merge = PartitionProfileMerge.OpenAsync(sources, names!).GetAwaiter().GetResult();
@@ -99,24 +98,58 @@ internal static class MergeBenchmark
                 foreach (var feature in reference.Features)
                 {
                     var current = merge.MergeFeatureAsync(feature.Name).GetAwaiter().GetResult();
-                    histogramChars += DriftReportHtml.HistogramSvg(feature, current, comparison.Add(feature, current).Kind).Length;
+                    histogramChars = DriftReportHtml.HistogramSvg(feature, current, comparison.Add(feature, current).Kind).Length;
                 }
                 report = comparison.Finish();
                 analyzeTime = clock.Elapsed.TotalSeconds;
-            });
+            }
 
-            Machine.Out($"merge: {Partitions} partitions × {Features} features × {Sample:N0} values ({bytes / (1024 * 1024)} MB of binary profiles; one feature across partitions = {Timing.F(oneFeatureMb)} MB): all in memory {Timing.S(oldTime)}, peak heap {oldPeak / (1024 * 1024)} MB; streamed {Timing.S(newTime)}, peak heap {newPeak / (1024 * 1024)} MB; identical samples: {(identical ? "yes" : "NO")}; load {Machine.LoadAverage()}");
-            Machine.Out($"merge: streamed merge + per-feature compare + histograms {Timing.S(analyzeTime)}, peak heap {analyzePeak / (1024 * 1024)} MB (reference held before), {histogramChars / 1024} KB of SVG; {report!.Summary}");
-            results.Add(new("merge 16 × 50 × 100k, all in memory: peak heap", $"{oldPeak / (1024 * 1024)} MB", "baseline", null));
-            results.Add(new("  streamed per feature: peak heap", $"{newPeak / (1024 * 1024)} MB", $"≤ {Timing.F(3 * oneFeatureMb, "0")} MB (3 features)", identical && newPeak <= 3 * oneFeatureMb * 1024 * 1024));
-            results.Add(new("  all in memory: time", Timing.S(oldTime), "", null));
-            results.Add(new("  streamed per feature: time", Timing.S(newTime), "≤ 1.5 × all in memory", newTime <= 1.5 * oldTime));
-            results.Add(new("  streamed merge + compare + histograms: peak", $"{analyzePeak / (1024 * 1024)} MB", $"≤ {Timing.F(3 * oneFeatureMb, "0")} MB", analyzePeak <= 3 * oneFeatureMb * 1024 * 1024));
+            // Time and the heap left after the collector's own collections (dead large arrays linger there until a
+            // gen-2 collection, so this overstates what the streamed run keeps) ...
+            long oldPeak = Machine.PeakHeapAfterCollections(() => Old(files));
+            long newPeak = Machine.PeakHeapAfterCollections(() => New(files));
+            bool identical = oldSums.SequenceEqual(newSums);
+            long analyzePeak = Machine.PeakHeapAfterCollections(() => Analyze(files));
+            (double oldSeconds, double newSeconds, double analyzeSeconds) = (oldTime, newTime, analyzeTime);
+            // ... and what each run really holds: the live heap measured by a forced full collection whenever a section is
+            // requested (for the old way only the last partition's: by then the other partitions are all in memory).
+            long oldLive = PeakLiveHeap(files, Old, all: false);
+            long newLive = PeakLiveHeap(files, New, all: true);
+            long analyzeLive = PeakLiveHeap(files, Analyze, all: true);
+            (oldTime, newTime, analyzeTime) = (oldSeconds, newSeconds, analyzeSeconds);
+
+            static long Mb(long b) => b / (1024 * 1024);
+            Machine.Out($"merge: {Partitions} partitions × {Features} features × {Sample:N0} values ({Mb(bytes)} MB of binary profiles; one feature across partitions = {Timing.F(oneFeatureMb)} MB); load {Machine.LoadAverage()}");
+            Machine.Out($"merge: all in memory {Timing.S(oldTime)}, live peak {Mb(oldLive)} MB, heap after GCs {Mb(oldPeak)} MB; streamed {Timing.S(newTime)}, live peak {Mb(newLive)} MB, heap after GCs {Mb(newPeak)} MB; identical samples: {(identical ? "yes" : "NO")}");
+            Machine.Out($"merge: streamed merge + per-feature compare + histograms {Timing.S(analyzeTime)}, live peak {Mb(analyzeLive)} MB, heap after GCs {Mb(analyzePeak)} MB (reference held before), {histogramChars / 1024} KB of SVG for the last feature; {report!.DriftedFeatures} of {report.Features.Count} drifted");
+            long goal = (long)(3 * oneFeatureMb * 1024 * 1024);
+            results.Add(new("merge 16 × 50 × 100k, all in memory: live peak", $"{Mb(oldLive)} MB", "baseline", null));
+            results.Add(new("  streamed per feature: live peak", $"{Mb(newLive)} MB", $"≤ {Mb(goal)} MB (3 features)", identical && newLive <= goal));
+            results.Add(new("  heap after GCs: all in memory / streamed", $"{Mb(oldPeak)} / {Mb(newPeak)} MB", "", null));
+            results.Add(new("  time: all in memory / streamed", $"{Timing.S(oldTime)} / {Timing.S(newTime)}", "streamed ≤ 1.5 ×", newTime <= 1.5 * oldTime));
+            results.Add(new("  streamed merge + compare + histograms", $"{Mb(analyzeLive)} MB live", $"≤ {Mb(goal)} MB", analyzeLive <= goal));
         }
         finally
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    /// <summary>The largest live managed heap while <paramref name="run"/> runs, over the live heap before it: the
+    /// live bytes after a forced full collection (<see cref="GC.GetTotalMemory"/>) each time a probed partition's
+    /// source is opened (every partition's with <paramref name="all"/>, else the last one's).</summary>
+    private static long PeakLiveHeap(ProfileRangeSource[] files, Action<ProfileRangeSource[]> run, bool all)
+    {
+        long start = GC.GetTotalMemory(forceFullCollection: true), peak = start;
+        var probed = files.Select((file, i) => all || i == files.Length - 1
+            ? (offset, length, ct) =>
+            {
+                peak = Math.Max(peak, GC.GetTotalMemory(forceFullCollection: true));
+                return file(offset, length, ct);
+            }
+            : file).ToArray();
+        run(probed);
+        return peak - start;
     }
 
     private static ProfileRangeSource FileSource(string path) => (offset, length, _) =>

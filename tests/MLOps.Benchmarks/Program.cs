@@ -9,9 +9,9 @@ using nietras.SeparatedValues;
 
 // Stopwatch harness: warmup, several iterations, median; everything compared in the same run on the same data.
 string what = args.Length > 0 ? args[0].ToLowerInvariant() : "all";
-if (what is not ("validation" or "parquet" or "drift" or "audit" or "all"))
+if (what is not ("validation" or "parquet" or "drift" or "audit" or "merge" or "all"))
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project tests/MLOps.Benchmarks -- [validation|parquet|drift|audit|all]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project tests/MLOps.Benchmarks -- [validation|parquet|drift|audit|merge|all]");
     return 2;
 }
 
@@ -21,6 +21,7 @@ if (what is "validation" or "all") await Benchmarks.ValidationAsync(results);
 if (what is "parquet" or "all") await ParquetBenchmark.RunAsync(results);
 if (what is "drift" or "all") Benchmarks.Drift(results);
 if (what is "audit" or "all") Benchmarks.Audit(results);
+if (what is "merge" or "all") MergeBenchmark.Run(results);
 
 Console.WriteLine();
 Machine.Out($"{"FIGURE",-52} {"VALUE",-22} {"GOAL",-18} RESULT");

@@ -43,6 +43,21 @@ public static class DriftAnalyzer
         ArgumentNullException.ThrowIfNull(reference);
         ArgumentNullException.ThrowIfNull(current);
         ArgumentNullException.ThrowIfNull(monitoring);
+        var comparison = new DriftComparison(monitoring, reference.Rows, current.Rows);
+        var currentByName = new Dictionary<string, FeatureProfile>(StringComparer.Ordinal);
+        foreach (var f in current.Features) currentByName[f.Name] = f;
+        foreach (var refFeature in reference.Features)
+        {
+            comparison.Add(refFeature, currentByName.GetValueOrDefault(refFeature.Name));
+        }
+        return comparison.Finish();
+    }
+
+    /// <summary>The validated drift settings of a monitoring spec (lower-cased method, mode and FDR control).</summary>
+    internal readonly record struct Settings(string Method, bool Calibrated, bool BenjaminiHochberg);
+
+    internal static Settings Validate(MonitoringSpec monitoring)
+    {
         string method = (monitoring.Drift.Method ?? "auto").Trim().ToLowerInvariant();
         if (method is not ("auto" or "psi" or "ks" or "wasserstein" or "wasserstein_norm" or "jensen_shannon" or "chi_square"))
             throw new ArgumentException($"Unknown drift method '{monitoring.Drift.Method}'.", nameof(monitoring));
@@ -52,22 +67,23 @@ public static class DriftAnalyzer
         string fdr = (monitoring.Drift.Fdr ?? "none").Trim().ToLowerInvariant();
         if (fdr is not ("none" or "benjamini_hochberg"))
             throw new ArgumentException($"Unknown FDR control '{monitoring.Drift.Fdr}'.", nameof(monitoring));
-        bool calibrated = mode == "calibrated";
         if (fdr == "benjamini_hochberg" && FdrConflict(method, mode) is { } conflict)
             throw new ArgumentException(conflict, nameof(monitoring));
-        bool judged = current.Rows >= monitoring.MinRows;
+        return new Settings(method, mode == "calibrated", fdr == "benjamini_hochberg");
+    }
 
-        var currentByName = new Dictionary<string, FeatureProfile>(StringComparer.Ordinal);
-        foreach (var f in current.Features) currentByName[f.Name] = f;
+    /// <summary>Compares one feature (a missing current feature counts as all nulls over the window's rows).</summary>
+    internal static FeatureDrift CompareOne(Settings settings, MonitoringSpec monitoring, FeatureProfile reference, FeatureProfile? current, long currentRows)
+    {
+        var curFeature = current ?? new FeatureProfile { Name = reference.Name, Kind = reference.Kind, Rows = currentRows, Nulls = currentRows };
+        return CompareFeature(reference, curFeature, settings.Method, monitoring.Drift.Threshold, settings.Calibrated);
+    }
 
-        var results = new List<FeatureDrift>(reference.Features.Count);
-        foreach (var refFeature in reference.Features)
-        {
-            var curFeature = currentByName.GetValueOrDefault(refFeature.Name)
-                ?? new FeatureProfile { Name = refFeature.Name, Kind = refFeature.Kind, Rows = current.Rows, Nulls = current.Rows };
-            results.Add(CompareFeature(refFeature, curFeature, method, monitoring.Drift.Threshold, calibrated));
-        }
-        if (fdr == "benjamini_hochberg") ApplyBenjaminiHochberg(results);
+    /// <summary>The report from every feature's result: FDR control, the minimum-rows rule, the dataset verdict.</summary>
+    internal static DriftReport Finish(Settings settings, MonitoringSpec monitoring, List<FeatureDrift> results, long referenceRows, long currentRows)
+    {
+        bool judged = currentRows >= monitoring.MinRows;
+        if (settings.BenjaminiHochberg) ApplyBenjaminiHochberg(results);
         if (!judged)
         {
             for (int i = 0; i < results.Count; i++) results[i] = results[i] with { Drifted = false };
@@ -81,15 +97,15 @@ public static class DriftAnalyzer
             Features = results,
             DriftedFeatures = drifted,
             DatasetDrift = datasetDrift,
-            ReferenceRows = reference.Rows,
-            CurrentRows = current.Rows,
+            ReferenceRows = referenceRows,
+            CurrentRows = currentRows,
             Judged = judged,
             WindowsDrifted = judged && drifted > 0 ? 1 : 0,
             Alert = judged && drifted > 0 && monitoring.Drift.AlertAfter.K <= 1,
             Summary = judged
                 ? Summarize(results, drifted, share, datasetDrift, monitoring.Drift.DatasetShare)
                 : string.Create(CultureInfo.InvariantCulture,
-                    $"not judged: the window has {current.Rows} rows, fewer than the minimum of {monitoring.MinRows}"),
+                    $"not judged: the window has {currentRows} rows, fewer than the minimum of {monitoring.MinRows}"),
         };
     }
 

@@ -153,13 +153,15 @@ public sealed class PartitionProfileMergeTests
             Task.FromResult<Stream>(new MemoryStream(bytes, (int)Math.Min(offset, bytes.Length), (int)Math.Max(0, Math.Min(length, bytes.Length - offset))));
     }
 
-    [Fact]
-    public async Task Per_feature_comparison_and_report_equal_the_whole_profile_ones()
+    [Theory]
+    [InlineData("calibrated", "none", "auto")]
+    [InlineData("fixed", "benjamini_hochberg", "ks")]
+    public async Task Per_feature_comparison_and_report_equal_the_whole_profile_ones(string mode, string fdr, string method)
     {
         var reference = ProfileBuilder.FromRows(Core.Samples.CreditRiskData.FeatureRows(4000, 1).Select(r => (IReadOnlyDictionary<string, string?>)r), Workflow);
         var parts = Core.Samples.CreditRiskData.FeatureRows(2500, 2, new Core.Samples.DataShift { IncomeFactor = 0.7, AgeOffset = 4 })
             .Select(r => (IReadOnlyDictionary<string, string?>)r).Chunk(600).Select(c => ProfileBuilder.FromRows(c, Workflow, 500)).ToList();
-        var spec = new MonitoringSpec { Drift = new DriftSpec { ThresholdMode = "calibrated", Fdr = "benjamini_hochberg" } };
+        var spec = new MonitoringSpec { Drift = new DriftSpec { ThresholdMode = mode, Fdr = fdr, Method = method } };
 
         var whole = DriftAnalyzer.Compare(reference, ProfileBuilder.Merge(parts, 500), spec);
         var merge = await StoredAsync(parts, 500);

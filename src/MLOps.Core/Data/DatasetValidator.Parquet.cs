@@ -158,11 +158,17 @@ public static partial class DatasetValidator
                 }
                 _duplicates?.EnsureCapacity(Math.Min(totalRows + (totalRows / 8), 1 << 20));
                 var duplicates = _duplicates;
+                var scanner = new ParquetPageScanner(stream, Math.Min(_options.MaxParquetPageBytes, _options.MaxParquetColumnChunkBytes), _options.MaxParquetPageCompressionRatio);
 
                 for (var group = 0; group < reader.RowGroupCount; group++)
                 {
                     var rowGroup = reader.OpenRowGroupReader(group);
                     var rows = (int)rowGroup.RowCount;
+                    if (!await CheckPagesAsync(scanner, reader.Metadata.RowGroups[group], group, rows, columns, cancellationToken))
+                    {
+                        return;
+                    }
+
                     try
                     {
                         foreach (var (buffer, _) in columns)
@@ -329,7 +335,7 @@ public static partial class DatasetValidator
                         return false;
                     }
 
-                    var start = data.DictionaryPageOffset is > 0 and var dictionary && dictionary < data.DataPageOffset ? dictionary : data.DataPageOffset;
+                    var start = ChunkStart(data);
                     if (start < 4 || data.TotalCompressedSize < 0 || start + data.TotalCompressedSize > dataEnd || data.TotalUncompressedSize < 0)
                     {
                         Malformed(first, $"row group {group + 1}, column '{name}' claims {data.TotalCompressedSize} bytes at offset {start}, outside the data ({dataEnd} bytes); the footer is corrupt");
@@ -347,6 +353,60 @@ public static partial class DatasetValidator
             }
 
             return true;
+        }
+
+        /// <summary>Walks the page headers of each column chunk the reader is about to decode (see
+        /// <see cref="ParquetPageScanner"/>): a page declaring sizes or counts it cannot have is one malformed issue
+        /// naming the file, row group, column and page, reported before any buffer is sized from it.</summary>
+        private async Task<bool> CheckPagesAsync(ParquetPageScanner scanner, Parquet.Meta.RowGroup meta, int group, int rows,
+            List<(ParquetColumnBuffer Buffer, ColumnState Column)> columns, CancellationToken cancellationToken)
+        {
+            var where = $"row group {group + 1} (rows {Rows + 1}–{Rows + rows})";
+            foreach (var (buffer, _) in columns)
+            {
+                var name = buffer.Field.Name;
+                var data = meta.Columns.Find(c => c.MetaData?.PathInSchema is [var only] && only == name)?.MetaData;
+                if (data is null)
+                {
+                    Malformed(Rows + 1, $"{where} has no column chunk for column '{name}'; the footer is corrupt");
+                    return false;
+                }
+
+                var width = data.Type switch
+                {
+                    Parquet.Meta.Type.BOOLEAN => 1,
+                    Parquet.Meta.Type.INT32 or Parquet.Meta.Type.FLOAT => 4,
+                    Parquet.Meta.Type.INT64 or Parquet.Meta.Type.DOUBLE => 8,
+                    Parquet.Meta.Type.INT96 => 12,
+                    _ => 0,
+                };
+                var chunk = new ParquetChunk(ChunkStart(data), data.TotalCompressedSize, (int)data.Codec, rows, data.NumValues, width, buffer.Field.MaxRepetitionLevel == 0);
+                if (await scanner.ScanAsync(chunk, cancellationToken) is { } problem)
+                {
+                    Malformed(Rows + 1, problem.Page > 0
+                        ? $"page {problem.Page} of column '{name}' in {where} {problem.Problem}; reading stopped"
+                        : $"column '{name}' in {where}: {problem.Problem}; reading stopped");
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        /// <summary>Where the reader starts a column chunk: the smallest non-zero of its dictionary, data and index
+        /// page offsets.</summary>
+        private static long ChunkStart(Parquet.Meta.ColumnMetaData data)
+        {
+            var start = data.DataPageOffset;
+            foreach (var offset in (ReadOnlySpan<long>)[data.DictionaryPageOffset ?? 0, data.IndexPageOffset ?? 0])
+            {
+                if (offset != 0 && (start == 0 || offset < start))
+                {
+                    start = offset;
+                }
+            }
+
+            return start;
         }
 
         /// <summary>One cell, typed: the same rules as a CSV cell with the same text for issues.</summary>

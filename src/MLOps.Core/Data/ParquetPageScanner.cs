@@ -146,7 +146,7 @@ internal sealed class ParquetPageScanner(Stream stream, long maxPageBytes, int m
         var limit = maxPageBytes;
         if (header.Uncompressed > limit)
         {
-            return (page, $"declares {header.Uncompressed} uncompressed bytes, more than the limit of {limit}; not read");
+            return (page, $"declares {header.Uncompressed} uncompressed bytes, more than the limit of {limit}");
         }
 
         if (header.Type == IndexPage)
@@ -194,7 +194,7 @@ internal sealed class ParquetPageScanner(Stream stream, long maxPageBytes, int m
         var plausible = chunk.ValueWidth > 0 ? (header.NumValues * (chunk.ValueWidth + 2L)) + 1024 : 0;
         if (header.Uncompressed > (long)maxCompressionRatio * Math.Max(1, header.Compressed) && header.Uncompressed > plausible)
         {
-            return (page, $"declares {header.Uncompressed} uncompressed bytes from {header.Compressed} compressed, more than {maxCompressionRatio} times as many (a decompression bomb?); not read");
+            return (page, $"declares {header.Uncompressed} uncompressed bytes from {header.Compressed} compressed, more than {maxCompressionRatio} times as many (a decompression bomb?)");
         }
 
         return null;
@@ -223,13 +223,13 @@ internal sealed class ParquetPageScanner(Stream stream, long maxPageBytes, int m
         {
             var declared = SnappyLength(bytes);
             return declared > expected
-                ? $"holds Snappy data that declares {declared} bytes, more than the {expected} the page declares; not read"
+                ? $"holds Snappy data that declares {declared} bytes, more than the {expected} the page declares"
                 : null;
         }
 
         var content = ZstdContentSize(bytes.Span);
         return content > expected
-            ? $"holds a zstd frame that declares {content} bytes, more than the {expected} the page declares; not read"
+            ? $"holds a zstd frame that declares {content} bytes, more than the {expected} the page declares"
             : null;
     }
 

@@ -103,6 +103,9 @@ public sealed record ValidationOptions
     /// values could fill): a page claiming more is a decompression bomb and is reported as malformed.</summary>
     public int MaxParquetPageCompressionRatio { get; init; } = 1000;
 
+    /// <summary>For the benchmark only: reads Parquet without first walking the page headers, to measure what the walk costs.</summary>
+    internal bool SkipParquetPageScan { get; init; }
+
     /// <summary>Largest decoded row group (rows × bytes per value of the checked columns) held in memory at once.
     /// Parquet is read one row group at a time, so this bounds the validator's memory whatever the file's size.</summary>
     public long MaxParquetRowGroupBytes { get; init; } = 1024L * 1024 * 1024;

@@ -290,13 +290,15 @@ internal sealed class ParquetPageScanner(Stream stream, long maxPageBytes, int m
             return _buffer.AsMemory(offset, (int)Math.Min(_bufferLength - offset, limit));
         }
 
-        if (_buffer.Length < count)
+        // Read a whole window when the chunk has it: small pages' headers then come from one read.
+        var size = (int)Math.Min(limit, Math.Max(count, Window));
+        if (_buffer.Length < size)
         {
-            _buffer = new byte[count];
+            _buffer = new byte[size];
         }
 
         stream.Position = position;
-        _bufferLength = await stream.ReadAtLeastAsync(_buffer.AsMemory(0, count), count, throwOnEndOfStream: false, cancellationToken);
+        _bufferLength = await stream.ReadAtLeastAsync(_buffer.AsMemory(0, size), count, throwOnEndOfStream: false, cancellationToken);
         _bufferStart = position;
         return _buffer.AsMemory(0, (int)Math.Min(_bufferLength, limit));
     }

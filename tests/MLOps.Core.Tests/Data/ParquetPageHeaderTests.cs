@@ -154,13 +154,14 @@ public sealed class ParquetPageHeaderTests
     [InlineData("values", "income", 0, "poison.parquet: page 1 of column 'income' in row group 1 (rows 1–500) declares 1000000000 values, more than the 500 rows of the row group")]
     [InlineData("dictionary", "id", 0, "poison.parquet: page 1 of column 'id' in row group 1 (rows 1–500) declares 1073741824 values, more than the 500 rows of the row group")]
     [InlineData("snappy", "income", 0, "poison.parquet: page 1 of column 'income' in row group 1 (rows 1–500) holds Snappy data that declares 2147483647 bytes, more than the 100 the page declares")]
+    [InlineData("zstd", "income", 0, "poison.parquet: page 1 of column 'income' in row group 1 (rows 1–500) holds a zstd frame that declares 2147483648 bytes, more than the 100 the page declares")]
     [InlineData("missing values", "income", 1, "poison.parquet: column 'income' in row group 2 (rows 501–1000): its 1 pages hold 10 values but the column chunk declares 500")]
     [InlineData("garbage", "region", 0, "poison.parquet: page 1 of column 'region' in row group 1 (rows 1–500) has a corrupt header (")]
     public async Task Page_header_declaring_what_it_cannot_have_is_refused_before_allocating(string poison, string column, int group, string expected)
     {
         // Uncompressed and gzip pages are decompressed into a buffer of the size the header declares; Snappy data
         // declares its own (checked too).
-        var codec = poison switch { "huge uncompressed" => CompressionMethod.None, "bomb" => CompressionMethod.Gzip, _ => CompressionMethod.Snappy };
+        var codec = poison switch { "huge uncompressed" => CompressionMethod.None, "bomb" => CompressionMethod.Gzip, "zstd" => CompressionMethod.Zstd, _ => CompressionMethod.Snappy };
         var bytes = await WriteAsync(codec);
         var (start, length) = await ChunkAsync(bytes, column, group);
         var at = (int)start;
@@ -196,6 +197,11 @@ public sealed class ParquetPageHeaderTests
             case "snappy":
                 Lay(bytes, start, length, (DataPage, 100, null, GroupRows));
                 ((byte[])[0xFF, 0xFF, 0xFF, 0xFF, 0x07]).CopyTo(bytes, at + HeaderSize); // Snappy length varint: 2^31 - 1
+                break;
+            case "zstd":
+                Lay(bytes, start, length, (DataPage, 100, null, GroupRows));
+                // Zstd frame: magic, descriptor (4-byte content size, window byte follows), window, content size 2^31.
+                ((byte[])[0x28, 0xB5, 0x2F, 0xFD, 0x80, 0x00, 0x00, 0x00, 0x00, 0x80]).CopyTo(bytes, at + HeaderSize);
                 break;
             case "missing values":
                 Lay(bytes, start, length, (DataPage, 100, null, 10));

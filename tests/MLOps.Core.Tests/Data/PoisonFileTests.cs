@@ -54,7 +54,7 @@ public sealed class PoisonFileTests
             long total = prefix.Length + length;
             int n = (int)Math.Min(buffer.Length, total - _position);
             int fromPrefix = (int)Math.Clamp(prefix.Length - _position, 0, n);
-            prefix.AsSpan((int)_position, fromPrefix).CopyTo(buffer);
+            prefix.AsSpan((int)Math.Min(_position, prefix.Length), fromPrefix).CopyTo(buffer);
             buffer[fromPrefix..n].Fill(fill);
             _position += n;
             return n;

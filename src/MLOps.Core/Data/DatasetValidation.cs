@@ -95,6 +95,17 @@ public sealed record ValidationOptions
     /// <summary>Largest Parquet column chunk (uncompressed, as its metadata declares) read; larger is reported as malformed.</summary>
     public long MaxParquetColumnChunkBytes { get; init; } = 512L * 1024 * 1024;
 
+    /// <summary>Largest Parquet page (uncompressed, as its header declares) read; larger is reported as malformed
+    /// before the page is decompressed. Writers use pages of about 1 MB; some write one page per column chunk.</summary>
+    public long MaxParquetPageBytes { get; init; } = 256L * 1024 * 1024;
+
+    /// <summary>Most uncompressed bytes a Parquet page may declare per compressed byte (beyond what its fixed-width
+    /// values could fill): a page claiming more is a decompression bomb and is reported as malformed.</summary>
+    public int MaxParquetPageCompressionRatio { get; init; } = 1000;
+
+    /// <summary>For the benchmark only: reads Parquet without first walking the page headers, to measure what the walk costs.</summary>
+    internal bool SkipParquetPageScan { get; init; }
+
     /// <summary>Largest decoded row group (rows × bytes per value of the checked columns) held in memory at once.
     /// Parquet is read one row group at a time, so this bounds the validator's memory whatever the file's size.</summary>
     public long MaxParquetRowGroupBytes { get; init; } = 1024L * 1024 * 1024;

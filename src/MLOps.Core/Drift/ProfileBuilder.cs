@@ -142,7 +142,17 @@ public static class ProfileBuilder
                     at += quota[i];
                 }
             }
-            features.Add(first with { Values = values, Counts = new Dictionary<string, long>(), Nulls = nulls, Rows = rows });
+            var mins = same.Where(p => p is not null).Select(p => p!.Min ?? (p.Values.Length > 0 ? p.Values.Min() : (double?)null)).OfType<double>().ToArray();
+            var maxs = same.Where(p => p is not null).Select(p => p!.Max ?? (p.Values.Length > 0 ? p.Values.Max() : (double?)null)).OfType<double>().ToArray();
+            features.Add(first with
+            {
+                Values = values,
+                Counts = new Dictionary<string, long>(),
+                Nulls = nulls,
+                Rows = rows,
+                Min = mins.Length > 0 ? mins.Min() : null,
+                Max = maxs.Length > 0 ? maxs.Max() : null,
+            });
         }
         return new DatasetProfile { Features = features, Rows = rows };
     }
@@ -182,6 +192,8 @@ public static class ProfileBuilder
         private long _nextReplacement;
         private double _weight;
         private long _nulls;
+        private double _min = double.PositiveInfinity;
+        private double _max = double.NegativeInfinity;
 
         public Accumulator(ColumnSpec column, int maxValues, int seed)
         {
@@ -241,6 +253,8 @@ public static class ProfileBuilder
         private void AddValue(double v)
         {
             _seen++;
+            if (v < _min) _min = v;
+            if (v > _max) _max = v;
             if (_values.Count < _maxValues)
             {
                 _values.Add(v);
@@ -276,6 +290,8 @@ public static class ProfileBuilder
             Counts = _numeric ? new Dictionary<string, long>() : new Dictionary<string, long>(_counts, StringComparer.Ordinal),
             Nulls = _nulls,
             Rows = rows,
+            Min = _numeric && _seen > 0 ? _min : null,
+            Max = _numeric && _seen > 0 ? _max : null,
         };
     }
 }

@@ -93,9 +93,9 @@ public class WorkflowParserTests
             """,
             [
                 "t.yaml(5,29): 'data.max_unseen_category_rate' must be between 0 and 1; got 2",
-                "t.yaml(7,50): 'max_category_shift' applies to category and boolean columns; column 'x' is number",
-                "t.yaml(8,59): 'max_out_of_reference_rate' applies to number and integer columns; column 'c' is category",
-                "t.yaml(9,52): 'max_category_shift' of column 'd' must be between 0 and 1; got -1",
+                "t.yaml(7,52): 'max_category_shift' applies to category and boolean columns; column 'x' is number",
+                "t.yaml(8,61): 'max_out_of_reference_rate' applies to number and integer columns; column 'c' is category",
+                "t.yaml(9,54): 'max_category_shift' of column 'd' must be between 0 and 1; got -1",
             ]
         },
         {

@@ -132,8 +132,12 @@ public sealed class DatasetUploadHandler(
     private async Task<DatasetValidationReport> AddReferenceSignalsAsync(DatasetValidationReport report, string model, string blobName,
         string etag, MLOps.Core.Workflows.DataContract contract, CancellationToken cancellationToken)
     {
+        if (report.Rows == 0 || report.Issues.Any(i => i.Rule == "malformed"))
+        {
+            return report; // unreadable: never read a poison file twice
+        }
         var alias = await registry.GetAliasAsync(model, Aliases.Production, cancellationToken);
-        if (alias is null || report.Rows == 0)
+        if (alias is null)
         {
             return report;
         }

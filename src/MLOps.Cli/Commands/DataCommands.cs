@@ -23,7 +23,11 @@ internal static class DataCommands
         var file = new Argument<string>("file") { Description = "CSV or Parquet file to validate" };
         var workflow = new Option<string>("--workflow") { Description = "Workflow YAML with the data contract", Required = true };
         var json = CommonOptions.Json();
-        var validate = new Command("validate", "Validate a CSV or Parquet file against a workflow's data contract (exit 2 when invalid)") { file, workflow, json };
+        var referenceOption = new Option<string?>("--reference")
+        {
+            Description = "Reference to compare with (unseen categories, category shift, reference range): the training CSV or Parquet, or a reference profile JSON",
+        };
+        var validate = new Command("validate", "Validate a CSV or Parquet file against a workflow's data contract (exit 2 when invalid)") { file, workflow, referenceOption, json };
         validate.SetAction(async (parse, ct) =>
         {
             var definition = LoadWorkflow(parse.GetValue(workflow)!);
@@ -35,6 +39,13 @@ internal static class DataCommands
             var path = parse.GetValue(file)!;
             await using var stream = File.OpenRead(path);
             var report = await DatasetValidator.ValidateDatasetAsync(stream, Path.GetFileName(path), definition.Data, cancellationToken: ct);
+            if (parse.GetValue(referenceOption) is { } referencePath)
+            {
+                var reference = await LoadReferenceAsync(referencePath, definition, ct);
+                stream.Position = 0;
+                report = await ReferenceSignals.ApplyAsync(report, stream, definition.Data, reference, Path.GetFileName(referencePath), ct);
+            }
+
             if (parse.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(report, Pretty));
@@ -43,6 +54,18 @@ internal static class DataCommands
             {
                 Console.WriteLine($"{(report.IsValid ? "VALID" : "INVALID")}: {report.Summary}");
                 Console.WriteLine($"  rows {report.Rows}, bytes {report.Bytes}, sha256 {report.Sha256}");
+                foreach (var c in report.Columns)
+                {
+                    if (c.CategoryShift is not null || c.UnseenCategoryRate is not null)
+                    {
+                        Console.WriteLine($"  {c.Name}: unseen-category rate {c.UnseenCategoryRate:0.####}, category shift (JS) {c.CategoryShift:0.####}, PSI {c.CategoryPsi:0.####} vs {report.Reference}");
+                    }
+                    else if (c.OutOfReferenceBoundsRate is { } outside)
+                    {
+                        Console.WriteLine($"  {c.Name}: {outside:0.####} outside the reference range [{c.ReferenceMin:G6}, {c.ReferenceMax:G6}]");
+                    }
+                }
+
                 foreach (var warning in report.Warnings)
                 {
                     Console.WriteLine($"  warning: {warning}");
@@ -309,6 +332,22 @@ internal static class DataCommands
 
             return 0;
         });
+    }
+
+    /// <summary>A reference profile: read from a profile JSON (as training stores it), or built from a CSV or Parquet
+    /// file with the workflow's features.</summary>
+    private static async Task<DatasetProfile> LoadReferenceAsync(string path, WorkflowDefinition definition, CancellationToken ct)
+    {
+        if (path.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+        {
+            await using var json = File.OpenRead(path);
+            return await JsonSerializer.DeserializeAsync<DatasetProfile>(json, Pretty, ct)
+                ?? throw new InvalidDataException($"{path}: not a reference profile");
+        }
+
+        using var csv = await CsvView.OpenAsync(path, ct);
+        await using var stream = File.OpenRead(csv.Path);
+        return ProfileBuilder.FromCsv(stream, definition);
     }
 
     /// <summary>Parses a workflow file, printing its errors; null when invalid.</summary>

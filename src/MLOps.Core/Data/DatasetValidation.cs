@@ -20,6 +20,30 @@ public sealed record ColumnSummary
     public double? Max { get; init; }
     public double? Mean { get; init; }
     public int? DistinctValues { get; init; }
+
+    // Signals against the reference (the training data of the production version); null without a reference or
+    // for columns it does not profile. See ReferenceSignals.
+
+    /// <summary>Non-null values whose category never appears in the reference (category and boolean columns).</summary>
+    public long? UnseenCategoryValues { get; init; }
+    /// <summary><see cref="UnseenCategoryValues"/> divided by the column's non-null values.</summary>
+    public double? UnseenCategoryRate { get; init; }
+    /// <summary>The first distinct categories not in the reference (at most ten).</summary>
+    public IReadOnlyList<string>? UnseenCategories { get; init; }
+    /// <summary>Category shift: Jensen–Shannon distance (base 2, 0–1) of the category frequencies against the
+    /// reference's, over the union of categories.</summary>
+    public double? CategoryShift { get; init; }
+    /// <summary>PSI of the category frequencies against the reference's (empty categories at 1e-4).</summary>
+    public double? CategoryPsi { get; init; }
+    /// <summary>Smallest value of the reference (numeric columns): the lower bound of the reference range.</summary>
+    public double? ReferenceMin { get; init; }
+    /// <summary>Largest value of the reference.</summary>
+    public double? ReferenceMax { get; init; }
+    /// <summary>Non-null values outside [<see cref="ReferenceMin"/>, <see cref="ReferenceMax"/>] (Azure ML's
+    /// out-of-bounds signal when the contract gives no range).</summary>
+    public long? OutOfReferenceBounds { get; init; }
+    /// <summary><see cref="OutOfReferenceBounds"/> divided by the column's non-null numeric values.</summary>
+    public double? OutOfReferenceBoundsRate { get; init; }
 }
 
 /// <summary>A row that repeats an earlier one (1-based data rows, as in issues): <c>row 17 duplicates row 3</c>.</summary>
@@ -71,6 +95,11 @@ public sealed record DatasetValidationReport
     public string Summary { get; init; } = "";
     /// <summary>The format the file was read as.</summary>
     public DatasetFormat Format { get; init; } = DatasetFormat.Csv;
+    /// <summary>What the reference signals were computed against (e.g. <c>credit-risk v3 (production)</c>); null when
+    /// there was no reference.</summary>
+    public string? Reference { get; init; }
+    /// <summary>Rows of the reference.</summary>
+    public long? ReferenceRows { get; init; }
 }
 
 public sealed record ValidationOptions

@@ -12,6 +12,11 @@ public sealed record FeatureProfile
     public IReadOnlyDictionary<string, long> Counts { get; init; } = new Dictionary<string, long>();
     public long Nulls { get; init; }
     public long Rows { get; init; }
+    /// <summary>Smallest numeric value seen (all values, not only the sample); null for categorical features, for
+    /// features without values and in profiles written before this was kept.</summary>
+    public double? Min { get; init; }
+    /// <summary>Largest numeric value seen (all values, not only the sample).</summary>
+    public double? Max { get; init; }
 }
 
 /// <summary>Profiles of every feature of a dataset or window.</summary>

@@ -48,7 +48,7 @@ public sealed class ProfileAccumulator
         {
             var a = _accumulators[i];
             features[i] = new ProfileBinary.FeatureData(a.Name, a.IsNumeric ? FeatureKind.Numeric : FeatureKind.Categorical, Rows, a.Nulls,
-                a.IsNumeric ? a.ValueList : null, a.IsNumeric ? null : a.Counts);
+                a.IsNumeric ? a.ValueList : null, a.IsNumeric ? null : a.Counts, a.Min, a.Max);
         }
         ProfileBinary.Write(destination, Rows, features);
     }

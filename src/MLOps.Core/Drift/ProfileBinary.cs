@@ -17,7 +17,9 @@ public delegate Task<Stream> ProfileRangeSource(long offset, long length, Cancel
 /// <param name="Count">Sample values (numeric) or categories (categorical) in the section.</param>
 /// <param name="Offset">Byte offset of the section from the start of the profile.</param>
 /// <param name="Length">Byte length of the section.</param>
-public sealed record ProfileSection(string Name, FeatureKind Kind, long Rows, long Nulls, int Count, long Offset, long Length);
+/// <param name="Min">Smallest numeric value seen (all values, not only the sample); null when unknown.</param>
+/// <param name="Max">Largest numeric value seen; null when unknown.</param>
+public sealed record ProfileSection(string Name, FeatureKind Kind, long Rows, long Nulls, int Count, long Offset, long Length, double? Min = null, double? Max = null);
 
 /// <summary>The header of a binary profile: its rows and the index of its feature sections, in profile order.</summary>
 public sealed record ProfileIndex(long Rows, IReadOnlyList<ProfileSection> Features)
@@ -37,9 +39,10 @@ public sealed record ProfileIndex(long Rows, IReadOnlyList<ProfileSection> Featu
 /// The compact binary format of a <see cref="DatasetProfile"/> (partition profiles of a drift audit), made to be read
 /// one feature at a time. Layout, all integers and doubles little-endian:
 /// <code>
-/// "MLPF" | int32 format version (1) | int32 header length
+/// "MLPF" | int32 format version (2; 1 is still read) | int32 header length
 /// header:  int64 rows | int32 features | per feature: string name | byte kind (0 numeric, 1 categorical)
 ///          | int64 rows | int64 nulls | int32 count | int64 section offset | int64 section length
+///          | float64 min | float64 max (version 2; NaN when unknown)
 /// sections, in feature order:
 ///          numeric: count × float64 (the sample, in profile order)
 ///          categorical: count × (string category | int64 count), in the profile's enumeration order
@@ -51,7 +54,7 @@ public sealed record ProfileIndex(long Rows, IReadOnlyList<ProfileSection> Featu
 public static class ProfileBinary
 {
     /// <summary>Current format version.</summary>
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
 
     /// <summary>Bytes before the header: magic, version, header length.</summary>
     public const int PrefixLength = 12;
@@ -65,7 +68,7 @@ public static class ProfileBinary
     public static ReadOnlySpan<byte> Magic => "MLPF"u8;
 
     /// <summary>One feature to write: the sample (numeric) or the counts (categorical).</summary>
-    internal readonly record struct FeatureData(string Name, FeatureKind Kind, long Rows, long Nulls, IReadOnlyList<double>? Values, IReadOnlyDictionary<string, long>? Counts);
+    internal readonly record struct FeatureData(string Name, FeatureKind Kind, long Rows, long Nulls, IReadOnlyList<double>? Values, IReadOnlyDictionary<string, long>? Counts, double? Min = null, double? Max = null);
 
     /// <summary>True when <paramref name="prefix"/> starts like a binary profile (else it is e.g. a JSON profile).</summary>
     public static bool IsBinary(ReadOnlySpan<byte> prefix) => prefix.Length >= 4 && prefix[..4].SequenceEqual(Magic);
@@ -76,7 +79,7 @@ public static class ProfileBinary
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentNullException.ThrowIfNull(profile);
         Write(destination, profile.Rows, [.. profile.Features.Select(f => new FeatureData(f.Name, f.Kind, f.Rows, f.Nulls,
-            f.Kind == FeatureKind.Numeric ? f.Values : null, f.Kind == FeatureKind.Numeric ? null : f.Counts))]);
+            f.Kind == FeatureKind.Numeric ? f.Values : null, f.Kind == FeatureKind.Numeric ? null : f.Counts, f.Min, f.Max))]);
     }
 
     /// <summary>The profile in the binary format, as bytes.</summary>
@@ -199,6 +202,8 @@ public static class ProfileBinary
                 writer.Write(f.Kind == FeatureKind.Numeric ? f.Values?.Count ?? 0 : f.Counts?.Count ?? 0);
                 writer.Write(offset);
                 writer.Write(lengths[i]);
+                writer.Write(f.Min ?? double.NaN);
+                writer.Write(f.Max ?? double.NaN);
                 offset += lengths[i];
             }
         }
@@ -214,7 +219,7 @@ public static class ProfileBinary
         await ReadRangeAsync(source, 0, prefix, name, cancellationToken).ConfigureAwait(false);
         if (!IsBinary(prefix)) throw new InvalidDataException($"{name} is not a binary profile (it does not start with 'MLPF')");
         int version = BinaryPrimitives.ReadInt32LittleEndian(prefix.AsSpan(4));
-        if (version != FormatVersion) throw new InvalidDataException($"{name}: binary profile format version {version} is not supported (expected {FormatVersion})");
+        if (version is < 1 or > FormatVersion) throw new InvalidDataException($"{name}: binary profile format version {version} is not supported (expected 1 to {FormatVersion})");
         int headerLength = BinaryPrimitives.ReadInt32LittleEndian(prefix.AsSpan(8));
         if (headerLength is < 12 or > MaxHeaderLength) throw new InvalidDataException($"{name}: header length {headerLength} is invalid");
         var header = new byte[headerLength];
@@ -233,6 +238,11 @@ public static class ProfileBinary
                 if (kind > 1) throw new InvalidDataException($"{name}: feature '{feature}' has unknown kind {kind}");
                 var section = new ProfileSection(feature, kind == 0 ? FeatureKind.Numeric : FeatureKind.Categorical,
                     reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt32(), reader.ReadInt64(), reader.ReadInt64());
+                if (version >= 2)
+                {
+                    double min = reader.ReadDouble(), max = reader.ReadDouble();
+                    section = section with { Min = double.IsNaN(min) ? null : min, Max = double.IsNaN(max) ? null : max };
+                }
                 if (section.Count < 0 || section.Offset < PrefixLength + headerLength || section.Length < 0
                     || (section.Kind == FeatureKind.Numeric && section.Length != (long)section.Count * sizeof(double)))
                     throw new InvalidDataException($"{name}: feature '{feature}' has an invalid section ({section.Count} entries, {section.Length} bytes at {section.Offset})");
@@ -274,7 +284,7 @@ public static class ProfileBinary
                     {
                         ArrayPool<byte>.Shared.Return(buffer);
                     }
-                    return new FeatureProfile { Name = section.Name, Kind = FeatureKind.Numeric, Values = values, Rows = section.Rows, Nulls = section.Nulls };
+                    return new FeatureProfile { Name = section.Name, Kind = FeatureKind.Numeric, Values = values, Rows = section.Rows, Nulls = section.Nulls, Min = section.Min, Max = section.Max };
                 }
 
                 var bytes = new byte[section.Length];

@@ -146,7 +146,17 @@ public static class ProfileBuilder
                 at += quota[i];
             }
         }
-        return first with { Values = values, Counts = new Dictionary<string, long>(), Nulls = nulls, Rows = rows };
+        double? min = null, max = null;
+        foreach (var part in same)
+        {
+            if (part is null) continue;
+            // Profiles written before exact bounds were kept fall back to their sample's bounds.
+            double? low = part.Min ?? (part.Values.Length > 0 ? part.Values.Min() : null);
+            double? high = part.Max ?? (part.Values.Length > 0 ? part.Values.Max() : null);
+            if (low is { } l && (min is null || l < min)) min = l;
+            if (high is { } h && (max is null || h > max)) max = h;
+        }
+        return first with { Values = values, Counts = new Dictionary<string, long>(), Nulls = nulls, Rows = rows, Min = min, Max = max };
     }
 
     /// <summary>The feature columns of a workflow's contract, in contract order.</summary>
@@ -184,6 +194,8 @@ public static class ProfileBuilder
         private long _nextReplacement;
         private double _weight;
         private long _nulls;
+        private double _min = double.PositiveInfinity;
+        private double _max = double.NegativeInfinity;
 
         public Accumulator(ColumnSpec column, int maxValues, int seed)
         {
@@ -252,6 +264,8 @@ public static class ProfileBuilder
         private void AddValue(double v)
         {
             _seen++;
+            if (v < _min) _min = v;
+            if (v > _max) _max = v;
             if (_values.Count < _maxValues)
             {
                 _values.Add(v);
@@ -287,6 +301,14 @@ public static class ProfileBuilder
             Counts = _numeric ? new Dictionary<string, long>() : new Dictionary<string, long>(_counts, StringComparer.Ordinal),
             Nulls = _nulls,
             Rows = rows,
+            Min = Min,
+            Max = Max,
         };
+
+        /// <summary>Smallest numeric value seen; null for categorical features and before any value.</summary>
+        public double? Min => _numeric && _seen > 0 ? _min : null;
+
+        /// <summary>Largest numeric value seen; null for categorical features and before any value.</summary>
+        public double? Max => _numeric && _seen > 0 ? _max : null;
     }
 }

@@ -213,6 +213,53 @@ public sealed class CliTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task DataValidateWithReference_ReportsUnseenCategoryAndShift_FromACsvOrAProfile()
+    {
+        var dir = Directory.CreateTempSubdirectory("mlops-reference-");
+        try
+        {
+            // The reference has no APAC applicants; the file to validate has.
+            var current = Path.Combine(dir.FullName, "current.csv");
+            using (var writer = new StreamWriter(current))
+            {
+                CreditRiskData.WriteCsv(writer, 1500, seed: 5);
+            }
+            var lines = await File.ReadAllLinesAsync(current);
+            var region = Array.IndexOf(lines[0].Split(','), "region");
+            var reference = Path.Combine(dir.FullName, "reference.csv");
+            await File.WriteAllLinesAsync(reference, lines.Where((l, i) => i == 0 || l.Split(',')[region] != "APAC"));
+            var apac = lines.Skip(1).Count(l => l.Split(',')[region] == "APAC");
+            Assert.True(apac > 0);
+            var workflow = Path.Combine(RepoPaths.Workflows, "credit-risk.yaml");
+
+            var (exit, json, err) = await MlopsAsync("data", "validate", current, "--workflow", workflow, "--reference", reference, "--json");
+            Assert.True(exit == 0, err);
+            using var doc = JsonDocument.Parse(json);
+            Assert.Equal("reference.csv", doc.RootElement.GetProperty("reference").GetString());
+            var column = doc.RootElement.GetProperty("columns").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "region");
+            Assert.Equal(apac, column.GetProperty("unseenCategoryValues").GetInt64());
+            Assert.Equal((double)apac / (lines.Length - 1), column.GetProperty("unseenCategoryRate").GetDouble(), 12);
+            Assert.True(column.GetProperty("categoryShift").GetDouble() > 0);
+
+            // The same from a stored reference profile, and as text.
+            var profile = Path.Combine(dir.FullName, "reference-profile.json");
+            await using (var csv = File.OpenRead(reference))
+            {
+                var definition = MLOps.Core.Workflows.WorkflowParser.Parse(await File.ReadAllTextAsync(workflow), "credit-risk.yaml");
+                await File.WriteAllTextAsync(profile, JsonSerializer.Serialize(MLOps.Core.Drift.ProfileBuilder.FromCsv(csv, definition)));
+            }
+            var (textExit, text, _) = await MlopsAsync("data", "validate", current, "--workflow", workflow, "--reference", profile);
+            Assert.Equal(0, textExit);
+            Assert.Contains($"region: unseen-category rate {((double)apac / (lines.Length - 1)).ToString("0.####", System.Globalization.CultureInfo.CurrentCulture)}", text, StringComparison.Ordinal);
+            Assert.Contains("have a category the reference never saw ('APAC')", text, StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task WorkflowValidateSample_DryRunsContractGatesAndMonitors_FailsOnAnUnreachableGate()
     {
         var dir = Directory.CreateTempSubdirectory("mlops-dryrun-");

@@ -179,7 +179,7 @@ namespace MLOps.Benchmarks
                 // Default: everything but SHA-256 (a background task) on the reading thread.
                 void Validate() => Run(new ValidationOptions());
                 // Opt-in: Number cells checked on a second thread while Sep reads.
-                void ValidateSecondThread() => Run(new ValidationOptions { CheckNumbersInParallel = true });
+                void ValidateSecondThread() => Run(new ValidationOptions { CheckThreads = 2 });
                 // The duplicate-row check off: what it costs (every row of this file is distinct, so every row is remembered).
                 void ValidateNoDuplicates() => Run(new ValidationOptions { MaxDuplicateTrackedRows = 0 });
                 using var process = Process.GetCurrentProcess();

@@ -57,10 +57,11 @@ public class ValidatorPipelineTests
         return Encoding.UTF8.GetBytes(sb.ToString());
     }
 
-    private static async Task<DatasetValidationReport> Validate(byte[] bytes, bool parallel, int maxIssues)
+    private static async Task<DatasetValidationReport> Validate(byte[] bytes, bool parallel, int maxIssues, int rowsPerBatch = 1024)
     {
         using var stream = new MemoryStream(bytes);
-        return await DatasetValidator.ValidateAsync(stream, "p.csv", Contract, new ValidationOptions { CheckNumbersInParallel = parallel, MaxIssues = maxIssues });
+        return await DatasetValidator.ValidateAsync(stream, "p.csv", Contract,
+            new ValidationOptions { CheckThreads = parallel ? 3 : 0, MaxIssues = maxIssues, RowsPerBatch = rowsPerBatch });
     }
 
     [Theory]

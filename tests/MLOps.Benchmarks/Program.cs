@@ -9,7 +9,7 @@ using nietras.SeparatedValues;
 
 // Stopwatch harness: warmup, several iterations, median; everything compared in the same run on the same data.
 string what = args.Length > 0 ? args[0].ToLowerInvariant() : "all";
-if (what is not ("validation" or "parquet" or "drift" or "audit" or "all"))
+if (what is not ("validation" or "validation-cpu" or "parquet" or "drift" or "audit" or "all"))
 {
     Console.Error.WriteLine("usage: dotnet run -c Release --project tests/MLOps.Benchmarks -- [validation|parquet|drift|audit|all]");
     return 2;
@@ -18,6 +18,7 @@ if (what is not ("validation" or "parquet" or "drift" or "audit" or "all"))
 var results = new List<Result>();
 Machine.Out($"MLOps benchmarks — {Environment.ProcessorCount} cores, .NET {Environment.Version}, load average {Machine.LoadAverage()}");
 if (what is "validation" or "all") await Benchmarks.ValidationAsync(results);
+if (what is "validation-cpu") Benchmarks.ValidationCpu(results);
 if (what is "parquet" or "all") await ParquetBenchmark.RunAsync(results);
 if (what is "drift" or "all") Benchmarks.Drift(results);
 if (what is "audit" or "all") Benchmarks.Audit(results);
@@ -251,6 +252,71 @@ namespace MLOps.Benchmarks
                 File.Delete(path);
             }
             await Task.CompletedTask;
+        }
+
+        /// <summary>Where the validator's CPU time goes: the process CPU time of one run (median of 5) with parts of
+        /// the work turned off, next to the bare read's.</summary>
+        public static void ValidationCpu(List<Result> results)
+        {
+            var path = Path.Combine(Path.GetTempPath(), $"mlops-bench-{Environment.ProcessId}.csv");
+            try
+            {
+                WriteValidationCsv(path, ValidationRows);
+                using var process = Process.GetCurrentProcess();
+                double Cpu(Action action)
+                {
+                    action();
+                    var times = new List<double>();
+                    for (int i = 0; i < 5; i++)
+                    {
+                        process.Refresh();
+                        var before = process.TotalProcessorTime;
+                        action();
+                        process.Refresh();
+                        times.Add((process.TotalProcessorTime - before).TotalSeconds);
+                    }
+                    return times.Order().ElementAt(2);
+                }
+                void Bare()
+                {
+                    using var reader = Sep.Reader(o => o with { Unescape = true }).FromFile(path);
+                    long n = 0;
+                    foreach (var row in reader)
+                    {
+                        for (int i = 0; i < row.ColCount; i++) n += row[i].Span.Length;
+                    }
+                }
+                void Run(DataContract contract, ValidationOptions options)
+                {
+                    using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+                    DatasetValidator.ValidateAsync(stream, "bench.csv", contract, options).GetAwaiter().GetResult();
+                }
+                void Hash()
+                {
+                    using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+                    System.Security.Cryptography.SHA256.HashData(stream);
+                }
+                var full = ValidationContract();
+                var nothing = new DataContract { Columns = [new ColumnSpec { Name = "flag", Type = ColumnType.Boolean }], AllowExtraColumns = true };
+                var rows = new (string Name, Action Run)[]
+                {
+                    ("bare Sep read of every cell", Bare),
+                    ("SHA-256 of the file alone", Hash),
+                    ("validator, one column checked (read, copy, hash)", () => Run(nothing, new ValidationOptions { MaxDuplicateTrackedRows = 0 })),
+                    ("validator, duplicate check off", () => Run(full, new ValidationOptions { MaxDuplicateTrackedRows = 0 })),
+                    ("validator, on the reading thread", () => Run(full, new ValidationOptions { CheckThreads = 0 })),
+                    ("validator (default threads)", () => Run(full, new ValidationOptions())),
+                };
+                foreach (var (name, run) in rows)
+                {
+                    results.Add(new($"CPU: {name}", Timing.S(Cpu(run)), "", null));
+                }
+                Machine.Out($"validation CPU: load {Machine.LoadAverage()}");
+            }
+            finally
+            {
+                File.Delete(path);
+            }
         }
 
         private static DataContract ValidationContract() => new()

@@ -390,7 +390,9 @@ public static partial class DatasetValidator
                 }
                 var before = column.NumericCount;
                 FastNumeric(column, rowNumber, text.AsSpan(start, length), number, exact);
-                return column.NumericCount != before ? column.Last : double.NaN;
+                // The sum takes this parser's value whether or not it was parsed again exactly (that depends on the
+                // batch's extremes so far), so the mean does not depend on where batches start.
+                return column.NumericCount != before ? number : double.NaN;
             }
             var counted = column.NumericCount;
             NumberCell(column, text.AsSpan(start, length), rowNumber);

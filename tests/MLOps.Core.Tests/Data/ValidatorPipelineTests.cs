@@ -177,4 +177,42 @@ public class ValidatorPipelineTests
         var y = report.Columns.Single(c => c.Name == "y");
         Assert.Equal(-0.5, y.Min);
     }
+
+    /// <summary>Cancels its token once enough bytes are read: the checking threads are busy with earlier batches then.</summary>
+    private sealed class CancellingStream(byte[] bytes, CancellationTokenSource cancel, long after) : MemoryStream(bytes)
+    {
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            if (Position > after)
+            {
+                cancel.Cancel();
+            }
+            return base.Read(buffer, offset, count);
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (Position > after)
+            {
+                cancel.Cancel();
+            }
+            return base.ReadAsync(buffer, cancellationToken);
+        }
+    }
+
+    [Fact]
+    public async Task ValidateAsync_cancelled_while_threads_check_ends_them_and_throws()
+    {
+        var bytes = File();
+        using var cancel = new CancellationTokenSource();
+        using var stream = new CancellingStream(bytes, cancel, bytes.Length / 3);
+
+        var validation = DatasetValidator.ValidateAsync(stream, "p.csv", Contract,
+            new ValidationOptions { CheckThreads = 2, RowsPerBatch = 5 }, cancel.Token);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => validation.WaitAsync(TimeSpan.FromSeconds(30)));
+        // The next run is unaffected.
+        var again = await Validate(bytes, parallel: true, maxIssues: 20, rowsPerBatch: 5);
+        Assert.Equal(9000, again.Rows);
+    }
 }

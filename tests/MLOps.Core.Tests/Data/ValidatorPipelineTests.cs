@@ -22,9 +22,9 @@ public class ValidatorPipelineTests
         Label = "flag",
     };
 
-    /// <summary>Several batches of rows, with bad cells in Number columns (checked on the second thread) and in the
-    /// others (checked on the reading thread) in the same rows, long 17-digit values, values just past the bounds,
-    /// a malformed row, a duplicate id, and rows 6001 and 8500 repeating the row before them under a new id.</summary>
+    /// <summary>Many batches of rows, with bad cells in Number columns and in the others in the same rows, long
+    /// 17-digit values, values just past the bounds, a malformed row, a duplicate id (the unique column is checked
+    /// when batches are merged), and rows 6001 and 8500 repeating the row before them under a new id.</summary>
     private static byte[] File()
     {
         var rng = new Random(3);

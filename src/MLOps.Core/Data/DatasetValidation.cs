@@ -139,8 +139,12 @@ public sealed record ValidationOptions
     /// Parquet is read one row group at a time, so this bounds the validator's memory whatever the file's size.</summary>
     public long MaxParquetRowGroupBytes { get; init; } = 1024L * 1024 * 1024;
 
-    /// <summary>Checks the cells of Number columns on a second thread while the file is read (on machines with more
-    /// than one core). The report is the same either way. Off by default: it only pays when a core is free (on a
-    /// loaded machine the hand-offs cost more than they save, as the benchmark shows).</summary>
-    public bool CheckNumbersInParallel { get; init; }
+    /// <summary>Threads that check the rows of a CSV file while it is read. Null (the default): one per processor
+    /// core, at most four, and none on a single core. 0: every row is checked on the reading thread. The reading
+    /// thread copies rows into batches; a checking thread checks a whole batch, and the batches' results are merged
+    /// in file order, so the report is the same whatever the number.</summary>
+    public int? CheckThreads { get; init; }
+
+    /// <summary>Rows in one batch handed to a checking thread (small in tests, to cross many batch boundaries).</summary>
+    internal int RowsPerBatch { get; init; } = 1024;
 }

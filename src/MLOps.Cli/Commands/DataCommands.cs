@@ -23,7 +23,11 @@ internal static class DataCommands
         var file = new Argument<string>("file") { Description = "CSV or Parquet file to validate" };
         var workflow = new Option<string>("--workflow") { Description = "Workflow YAML with the data contract", Required = true };
         var json = CommonOptions.Json();
-        var validate = new Command("validate", "Validate a CSV or Parquet file against a workflow's data contract (exit 2 when invalid)") { file, workflow, json };
+        var referenceOption = new Option<string?>("--reference")
+        {
+            Description = "Reference to compare with (unseen categories, category shift, reference range): the training CSV or Parquet, or a reference profile JSON",
+        };
+        var validate = new Command("validate", "Validate a CSV or Parquet file against a workflow's data contract (exit 2 when invalid)") { file, workflow, referenceOption, json };
         validate.SetAction(async (parse, ct) =>
         {
             var definition = LoadWorkflow(parse.GetValue(workflow)!);
@@ -35,6 +39,13 @@ internal static class DataCommands
             var path = parse.GetValue(file)!;
             await using var stream = File.OpenRead(path);
             var report = await DatasetValidator.ValidateDatasetAsync(stream, Path.GetFileName(path), definition.Data, cancellationToken: ct);
+            if (parse.GetValue(referenceOption) is { } referencePath)
+            {
+                var reference = await LoadReferenceAsync(referencePath, definition, ct);
+                stream.Position = 0;
+                report = await ReferenceSignals.ApplyAsync(report, stream, definition.Data, reference, Path.GetFileName(referencePath), ct);
+            }
+
             if (parse.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(report, Pretty));
@@ -43,6 +54,18 @@ internal static class DataCommands
             {
                 Console.WriteLine($"{(report.IsValid ? "VALID" : "INVALID")}: {report.Summary}");
                 Console.WriteLine($"  rows {report.Rows}, bytes {report.Bytes}, sha256 {report.Sha256}");
+                foreach (var c in report.Columns)
+                {
+                    if (c.CategoryShift is not null || c.UnseenCategoryRate is not null)
+                    {
+                        Console.WriteLine($"  {c.Name}: unseen-category rate {c.UnseenCategoryRate:0.####}, category shift (JS) {c.CategoryShift:0.####}, PSI {c.CategoryPsi:0.####} vs {report.Reference}");
+                    }
+                    else if (c.OutOfReferenceBoundsRate is { } outside)
+                    {
+                        Console.WriteLine($"  {c.Name}: {outside:0.####} outside the reference range [{c.ReferenceMin:G6}, {c.ReferenceMax:G6}]");
+                    }
+                }
+
                 foreach (var warning in report.Warnings)
                 {
                     Console.WriteLine($"  warning: {warning}");
@@ -236,7 +259,11 @@ internal static class DataCommands
     {
         var reference = new Option<string?>("--reference") { Description = "Reference CSV or Parquet (e.g. the training data)" };
         var current = new Option<string?>("--current") { Description = "Current CSV or Parquet (e.g. production traffic)" };
-        var workflow = new Option<string?>("--workflow") { Description = "Workflow YAML (features and monitoring settings)" };
+        var workflow = new Option<string?>("--workflow")
+        {
+            Description = "Workflow YAML (features and monitoring settings). Without it: the columns both files share, numeric when "
+                + "every non-empty value is a number, categorical otherwise, judged by the default monitoring (method auto)",
+        };
         var json = CommonOptions.Json();
         var predictionColumn = new Option<string?>("--prediction-column")
         {
@@ -249,32 +276,58 @@ internal static class DataCommands
         drift.Add(json);
         drift.SetAction(async (parse, ct) =>
         {
-            if (parse.GetValue(reference) is not { } referencePath || parse.GetValue(current) is not { } currentPath || parse.GetValue(workflow) is not { } workflowPath)
+            if (parse.GetValue(reference) is not { } referencePath || parse.GetValue(current) is not { } currentPath)
             {
-                Console.Error.WriteLine("mlops drift --reference <csv> --current <csv> --workflow <yaml> [--prediction-column <name>] [--json], or mlops drift audit <model>");
+                Console.Error.WriteLine("mlops drift --reference <csv|parquet> --current <csv|parquet> [--workflow <yaml>] [--prediction-column <name>] [--json], or mlops drift audit <model>");
                 return 3;
             }
 
-            var definition = LoadWorkflow(workflowPath);
-            if (definition is null)
+            WorkflowDefinition? definition = null;
+            if (parse.GetValue(workflow) is { } workflowPath && (definition = LoadWorkflow(workflowPath)) is null)
             {
                 return 3;
+            }
+
+            using var referenceCsv = await CsvView.OpenAsync(referencePath, ct);
+            using var currentCsv = await CsvView.OpenAsync(currentPath, ct);
+            if (definition is null)
+            {
+                // No workflow: the shared columns, typed from the values, under the default monitoring spec.
+                InferredDriftFeatures inferred;
+                await using (var r = File.OpenRead(referenceCsv.Path))
+                await using (var c = File.OpenRead(currentCsv.Path))
+                {
+                    inferred = DriftFeatureInference.Infer(r, c);
+                }
+
+                foreach (var name in inferred.MissingFromCurrent)
+                {
+                    Console.Error.WriteLine($"{Path.GetFileName(currentPath)}: no column '{name}' (in {Path.GetFileName(referencePath)}); not compared");
+                }
+
+                if (inferred.Workflow.Data.Columns.Count == 0)
+                {
+                    Console.Error.WriteLine($"{Path.GetFileName(referencePath)} and {Path.GetFileName(currentPath)} share no column: nothing to compare");
+                    return 3;
+                }
+
+                definition = inferred.Workflow;
             }
 
             // The prediction column is judged when the workflow monitors predictions and the column is there: named
             // explicitly, both files must have it; by default, a file without it leaves prediction drift unjudged (noted).
+            var contract = definition;
             var explicitColumn = parse.GetValue(predictionColumn);
             var column = explicitColumn ?? PredictionFeature.Name;
-            async Task<DatasetProfile> Profile(string path)
+            DatasetProfile Profile(CsvView csv, string path)
             {
-                using var csv = await CsvView.OpenAsync(path, ct);
                 DatasetProfile profile;
                 using (var stream = File.OpenRead(csv.Path))
                 {
-                    profile = ProfileBuilder.FromCsv(stream, definition);
+                    profile = ProfileBuilder.FromCsv(stream, contract);
                 }
 
-                if (!PredictionFeature.Enabled(definition))
+                if (!PredictionFeature.Enabled(contract))
                 {
                     return profile;
                 }
@@ -291,15 +344,15 @@ internal static class DataCommands
 
                 using (var stream = File.OpenRead(csv.Path))
                 {
-                    return PredictionFeature.Append(profile, PredictionFeature.FromCsv(stream, column, definition, path));
+                    return PredictionFeature.Append(profile, PredictionFeature.FromCsv(stream, column, contract, path));
                 }
             }
 
             DatasetProfile referenceProfile, currentProfile;
             try
             {
-                referenceProfile = await Profile(referencePath);
-                currentProfile = await Profile(currentPath);
+                referenceProfile = Profile(referenceCsv, referencePath);
+                currentProfile = Profile(currentCsv, currentPath);
             }
             catch (InvalidDataException ex)
             {
@@ -324,6 +377,22 @@ internal static class DataCommands
 
             return 0;
         });
+    }
+
+    /// <summary>A reference profile: read from a profile JSON (as training stores it), or built from a CSV or Parquet
+    /// file with the workflow's features.</summary>
+    private static async Task<DatasetProfile> LoadReferenceAsync(string path, WorkflowDefinition definition, CancellationToken ct)
+    {
+        if (path.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+        {
+            await using var json = File.OpenRead(path);
+            return await JsonSerializer.DeserializeAsync<DatasetProfile>(json, Pretty, ct)
+                ?? throw new InvalidDataException($"{path}: not a reference profile");
+        }
+
+        using var csv = await CsvView.OpenAsync(path, ct);
+        await using var stream = File.OpenRead(csv.Path);
+        return ProfileBuilder.FromCsv(stream, definition);
     }
 
     /// <summary>Parses a workflow file, printing its errors; null when invalid.</summary>

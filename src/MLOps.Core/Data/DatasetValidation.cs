@@ -20,6 +20,30 @@ public sealed record ColumnSummary
     public double? Max { get; init; }
     public double? Mean { get; init; }
     public int? DistinctValues { get; init; }
+
+    // Signals against the reference (the training data of the production version); null without a reference or
+    // for columns it does not profile. See ReferenceSignals.
+
+    /// <summary>Non-null values whose category never appears in the reference (category and boolean columns).</summary>
+    public long? UnseenCategoryValues { get; init; }
+    /// <summary><see cref="UnseenCategoryValues"/> divided by the column's non-null values.</summary>
+    public double? UnseenCategoryRate { get; init; }
+    /// <summary>The first distinct categories not in the reference (at most ten).</summary>
+    public IReadOnlyList<string>? UnseenCategories { get; init; }
+    /// <summary>Category shift: Jensen–Shannon distance (base 2, 0–1) of the category frequencies against the
+    /// reference's, over the union of categories.</summary>
+    public double? CategoryShift { get; init; }
+    /// <summary>PSI of the category frequencies against the reference's (empty categories at 1e-4).</summary>
+    public double? CategoryPsi { get; init; }
+    /// <summary>Smallest value of the reference (numeric columns): the lower bound of the reference range.</summary>
+    public double? ReferenceMin { get; init; }
+    /// <summary>Largest value of the reference.</summary>
+    public double? ReferenceMax { get; init; }
+    /// <summary>Non-null values outside [<see cref="ReferenceMin"/>, <see cref="ReferenceMax"/>] (Azure ML's
+    /// out-of-bounds signal when the contract gives no range).</summary>
+    public long? OutOfReferenceBounds { get; init; }
+    /// <summary><see cref="OutOfReferenceBounds"/> divided by the column's non-null numeric values.</summary>
+    public double? OutOfReferenceBoundsRate { get; init; }
 }
 
 /// <summary>A row that repeats an earlier one (1-based data rows, as in issues): <c>row 17 duplicates row 3</c>.</summary>
@@ -71,6 +95,11 @@ public sealed record DatasetValidationReport
     public string Summary { get; init; } = "";
     /// <summary>The format the file was read as.</summary>
     public DatasetFormat Format { get; init; } = DatasetFormat.Csv;
+    /// <summary>What the reference signals were computed against (e.g. <c>credit-risk v3 (production)</c>); null when
+    /// there was no reference.</summary>
+    public string? Reference { get; init; }
+    /// <summary>Rows of the reference.</summary>
+    public long? ReferenceRows { get; init; }
 }
 
 public sealed record ValidationOptions
@@ -95,12 +124,27 @@ public sealed record ValidationOptions
     /// <summary>Largest Parquet column chunk (uncompressed, as its metadata declares) read; larger is reported as malformed.</summary>
     public long MaxParquetColumnChunkBytes { get; init; } = 512L * 1024 * 1024;
 
+    /// <summary>Largest Parquet page (uncompressed, as its header declares) read; larger is reported as malformed
+    /// before the page is decompressed. Writers use pages of about 1 MB; some write one page per column chunk.</summary>
+    public long MaxParquetPageBytes { get; init; } = 256L * 1024 * 1024;
+
+    /// <summary>Most uncompressed bytes a Parquet page may declare per compressed byte (beyond what its fixed-width
+    /// values could fill): a page claiming more is a decompression bomb and is reported as malformed.</summary>
+    public int MaxParquetPageCompressionRatio { get; init; } = 1000;
+
+    /// <summary>For the benchmark only: reads Parquet without first walking the page headers, to measure what the walk costs.</summary>
+    internal bool SkipParquetPageScan { get; init; }
+
     /// <summary>Largest decoded row group (rows × bytes per value of the checked columns) held in memory at once.
     /// Parquet is read one row group at a time, so this bounds the validator's memory whatever the file's size.</summary>
     public long MaxParquetRowGroupBytes { get; init; } = 1024L * 1024 * 1024;
 
-    /// <summary>Checks the cells of Number columns on a second thread while the file is read (on machines with more
-    /// than one core). The report is the same either way. Off by default: it only pays when a core is free (on a
-    /// loaded machine the hand-offs cost more than they save, as the benchmark shows).</summary>
-    public bool CheckNumbersInParallel { get; init; }
+    /// <summary>Threads that check the rows of a CSV file while it is read. Null (the default): one per processor
+    /// core, at most four, and none on a single core. 0: every row is checked on the reading thread. The reading
+    /// thread copies rows into batches; a checking thread checks a whole batch, and the batches' results are merged
+    /// in file order, so the report is the same whatever the number.</summary>
+    public int? CheckThreads { get; init; }
+
+    /// <summary>Rows in one batch handed to a checking thread (small in tests, to cross many batch boundaries).</summary>
+    internal int RowsPerBatch { get; init; } = 1024;
 }

@@ -60,9 +60,26 @@ public static partial class DatasetValidator
             }
             else
             {
+                // The magic comes first: an upload that is not Parquet is only hashed, never copied to disk (a 10 GB
+                // stream of anything named .parquet costs no disk and no memory).
+                var head = new byte[4];
+                var read = await parquet.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken);
+                await using var replay = new PrefixedStream(head.AsMemory(0, read), parquet);
+                if (read < head.Length || !head.AsSpan().SequenceEqual(DatasetFormats.ParquetMagic))
+                {
+                    (sha256, bytes) = await HashAsync(replay, Stream.Null, cancellationToken);
+                    var foreign = new ValidationRun(fileName, contract, options, bytes);
+                    if (bytes > 0)
+                    {
+                        foreign.RefuseForeign(head.AsSpan(0, read), bytes);
+                    }
+
+                    return foreign.Finish(sha256, bytes) with { Format = DatasetFormat.Parquet };
+                }
+
                 spool = new FileStream(Path.Combine(Path.GetTempPath(), $"mlops-parquet-{Guid.NewGuid():N}.tmp"), FileMode.CreateNew, FileAccess.ReadWrite,
                     FileShare.None, 1 << 16, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
-                (sha256, bytes) = await HashAsync(parquet, spool, cancellationToken);
+                (sha256, bytes) = await HashAsync(replay, spool, cancellationToken);
                 source = spool;
             }
 
@@ -98,13 +115,16 @@ public static partial class DatasetValidator
             total += read;
         }
 
-        var seekable = target == Stream.Null ? source : target;
         if (target != Stream.Null)
         {
             await target.FlushAsync(cancellationToken);
+            target.Position = 0;
+        }
+        else if (source.CanSeek)
+        {
+            source.Position = 0;
         }
 
-        seekable.Position = 0;
         return (Convert.ToHexStringLower(hash.GetCurrentHash()), total);
     }
 
@@ -158,6 +178,8 @@ public static partial class DatasetValidator
                 }
                 _duplicates?.EnsureCapacity(Math.Min(totalRows + (totalRows / 8), 1 << 20));
                 var duplicates = _duplicates;
+                var scanner = _options.SkipParquetPageScan ? null
+                    : new ParquetPageScanner(stream, Math.Min(_options.MaxParquetPageBytes, _options.MaxParquetColumnChunkBytes), _options.MaxParquetPageCompressionRatio);
 
                 for (var group = 0; group < reader.RowGroupCount; group++)
                 {
@@ -167,6 +189,13 @@ public static partial class DatasetValidator
                     {
                         foreach (var (buffer, _) in columns)
                         {
+                            // Each chunk's pages are checked just before the library reads them (their header bytes
+                            // are then still in the stream's buffer).
+                            if (scanner is not null && !await CheckPagesAsync(scanner, reader.Metadata.RowGroups[group], group, rows, buffer, cancellationToken))
+                            {
+                                return;
+                            }
+
                             await buffer.ReadAsync(rowGroup, rows, cancellationToken);
                         }
                     }
@@ -213,13 +242,8 @@ public static partial class DatasetValidator
             var head = new byte[Math.Min(4, (int)Math.Min(length, 4))];
             stream.Position = 0;
             await stream.ReadExactlyAsync(head, cancellationToken);
-            if (!head.AsSpan().StartsWith(DatasetFormats.ParquetMagic))
+            if (RefuseForeign(head, length))
             {
-                _sawHeader = true;
-                var what = head.AsSpan().StartsWith("PK"u8) ? "it is a ZIP archive (starts with 'PK'), not Parquet"
-                    : head.AsSpan().StartsWith((ReadOnlySpan<byte>)[0x1f, 0x8b]) ? "it is gzip-compressed, not Parquet"
-                    : "it does not start with the Parquet magic 'PAR1'; not a Parquet file";
-                Malformed(0, what);
                 return -1;
             }
 
@@ -254,6 +278,24 @@ public static partial class DatasetValidator
             }
 
             return footer;
+        }
+
+        /// <summary>Reports the file as malformed, saying what it is when the first bytes tell, unless they are the
+        /// Parquet magic. True when refused.</summary>
+        public bool RefuseForeign(ReadOnlySpan<byte> head, long length)
+        {
+            if (head.StartsWith(DatasetFormats.ParquetMagic))
+            {
+                return false;
+            }
+
+            _sawHeader = true;
+            var what = head.StartsWith("PK"u8) ? "it is a ZIP archive (starts with 'PK'), not Parquet"
+                : head.StartsWith((ReadOnlySpan<byte>)[0x1f, 0x8b]) ? "it is gzip-compressed, not Parquet"
+                : length < 4 ? $"the file is {length} bytes, too short to be Parquet; it is truncated or not Parquet"
+                : "it does not start with the Parquet magic 'PAR1'; not a Parquet file";
+            Malformed(0, what);
+            return true;
         }
 
         /// <summary>Takes the top-level Parquet fields as the header and pairs each contract column present with a
@@ -329,7 +371,7 @@ public static partial class DatasetValidator
                         return false;
                     }
 
-                    var start = data.DictionaryPageOffset is > 0 and var dictionary && dictionary < data.DataPageOffset ? dictionary : data.DataPageOffset;
+                    var start = ChunkStart(data);
                     if (start < 4 || data.TotalCompressedSize < 0 || start + data.TotalCompressedSize > dataEnd || data.TotalUncompressedSize < 0)
                     {
                         Malformed(first, $"row group {group + 1}, column '{name}' claims {data.TotalCompressedSize} bytes at offset {start}, outside the data ({dataEnd} bytes); the footer is corrupt");
@@ -347,6 +389,57 @@ public static partial class DatasetValidator
             }
 
             return true;
+        }
+
+        /// <summary>Walks the page headers of the column chunk the reader is about to decode (see
+        /// <see cref="ParquetPageScanner"/>): a page declaring sizes or counts it cannot have is one malformed issue
+        /// naming the file, row group, column and page, reported before any buffer is sized from it.</summary>
+        private async Task<bool> CheckPagesAsync(ParquetPageScanner scanner, Parquet.Meta.RowGroup meta, int group, int rows,
+            ParquetColumnBuffer buffer, CancellationToken cancellationToken)
+        {
+            var name = buffer.Field.Name;
+            var data = meta.Columns.Find(c => c.MetaData?.PathInSchema is [var only] && only == name)?.MetaData;
+            if (data is null)
+            {
+                Malformed(Rows + 1, $"row group {group + 1} (rows {Rows + 1}–{Rows + rows}) has no column chunk for column '{name}'; the footer is corrupt");
+                return false;
+            }
+
+            var width = data.Type switch
+            {
+                Parquet.Meta.Type.BOOLEAN => 1,
+                Parquet.Meta.Type.INT32 or Parquet.Meta.Type.FLOAT => 4,
+                Parquet.Meta.Type.INT64 or Parquet.Meta.Type.DOUBLE => 8,
+                Parquet.Meta.Type.INT96 => 12,
+                _ => 0,
+            };
+            var chunk = new ParquetChunk(ChunkStart(data), data.TotalCompressedSize, (int)data.Codec, rows, data.NumValues, width, buffer.Field.MaxRepetitionLevel == 0);
+            if (await scanner.ScanAsync(chunk, cancellationToken) is not { } problem)
+            {
+                return true;
+            }
+
+            var where = $"row group {group + 1} (rows {Rows + 1}–{Rows + rows})";
+            Malformed(Rows + 1, problem.Page > 0
+                ? $"page {problem.Page} of column '{name}' in {where} {problem.Problem}; reading stopped"
+                : $"column '{name}' in {where}: {problem.Problem}; reading stopped");
+            return false;
+        }
+
+        /// <summary>Where the reader starts a column chunk: the smallest non-zero of its dictionary, data and index
+        /// page offsets.</summary>
+        private static long ChunkStart(Parquet.Meta.ColumnMetaData data)
+        {
+            var start = data.DataPageOffset;
+            foreach (var offset in (ReadOnlySpan<long>)[data.DictionaryPageOffset ?? 0, data.IndexPageOffset ?? 0])
+            {
+                if (offset != 0 && (start == 0 || offset < start))
+                {
+                    start = offset;
+                }
+            }
+
+            return start;
         }
 
         /// <summary>One cell, typed: the same rules as a CSV cell with the same text for issues.</summary>

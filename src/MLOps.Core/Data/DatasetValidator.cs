@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Threading.Channels;
 using MLOps.Core.Workflows;
 using nietras.SeparatedValues;
 
@@ -48,9 +47,9 @@ public static partial class DatasetValidator
                         break;
                     }
                     hashing.MarkRow();
-                    if (state.NumberBatchFull)
+                    if (state.BatchFull)
                     {
-                        await state.SendNumberBatchAsync(cancellationToken);
+                        await state.DispatchBatchAsync(cancellationToken);
                     }
                 }
             }
@@ -58,15 +57,15 @@ public static partial class DatasetValidator
             {
                 state.Malformed(state.Rows + 1, $"row {state.Rows + 1} (or a field in it) is longer than {options.MaxRowBytes} bytes, perhaps an unterminated quote; reading stopped");
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex) when (ex is not OperationCanceledException and not RowCheckException)
             {
                 state.Malformed(state.Rows + 1, $"row {state.Rows + 1} could not be read as CSV ({ex.Message}); reading stopped");
             }
-            await state.CompleteNumbersAsync(cancellationToken);
+            await state.CompleteBatchesAsync(cancellationToken);
         }
         finally
         {
-            state.StopNumbers();
+            await state.StopBatchesAsync();
         }
         await hashing.DrainAsync(cancellationToken);
         return state.Finish(await hashing.HashHexAsync(), hashing.BytesRead);
@@ -131,6 +130,61 @@ public static partial class DatasetValidator
         public bool SawTrue;
         public bool SawFalse;
 
+        /// <summary>Set on a batch's copy of a column: its issues go to the batch, not to the run.</summary>
+        public RowBatch? Batch { get; init; }
+
+        /// <summary>The last number counted (a batch hands its numbers to the merge, which sums them in row order).</summary>
+        public double Last;
+
+        /// <summary>A copy for one batch: the same contract, counters of its own (no unique or distinct set: those
+        /// are checked when the batch is merged, in row order).</summary>
+        public ColumnState CopyFor(RowBatch batch) => new(Spec, ContractIndex)
+        {
+            IsLabel = IsLabel,
+            Categories = Categories,
+            CategorySeen = new bool[CategorySeen.Length],
+            CategoryValues = CategoryValues,
+            Position = Position,
+            Present = Present,
+            ComparedForDuplicates = ComparedForDuplicates,
+            Batch = batch,
+        };
+
+        /// <summary>Clears a batch copy's counters.</summary>
+        public void ResetCounters()
+        {
+            Nulls = TypeErrors = OutOfBounds = NumericCount = 0;
+            Sum = 0;
+            Min = double.PositiveInfinity;
+            Max = double.NegativeInfinity;
+            SawTrue = SawFalse = false;
+            Array.Clear(CategorySeen);
+        }
+
+        /// <summary>Adds a batch copy's counters (not its sum: the merge adds the batch's numbers in row order, so the
+        /// sum is the one of checking row by row). The first of equal extremes is kept, as row by row.</summary>
+        public void AddCounters(ColumnState part)
+        {
+            Nulls += part.Nulls;
+            TypeErrors += part.TypeErrors;
+            OutOfBounds += part.OutOfBounds;
+            NumericCount += part.NumericCount;
+            if (part.Min < Min)
+            {
+                Min = part.Min;
+            }
+            if (part.Max > Max)
+            {
+                Max = part.Max;
+            }
+            SawTrue |= part.SawTrue;
+            SawFalse |= part.SawFalse;
+            for (var i = 0; i < CategorySeen.Length; i++)
+            {
+                CategorySeen[i] |= part.CategorySeen[i];
+            }
+        }
+
         public int? DistinctCount => Spec.Type switch
         {
             ColumnType.Boolean => (SawTrue ? 1 : 0) + (SawFalse ? 1 : 0),
@@ -149,7 +203,9 @@ public static partial class DatasetValidator
         private readonly Lock _issueLock = new();
         private int _largestKept;
         private bool _finishing;
-        private NumberPipeline? _numbers;
+        /// <summary>Orders issues found at the same row and column (in the order they were found).</summary>
+        private long _sequence;
+        private RowPipeline? _batches;
         private readonly Dictionary<string, long> _ruleCounts = new(StringComparer.Ordinal);
         private readonly ColumnState[] _columns;
         private ColumnState?[] _byPosition = [];
@@ -158,9 +214,15 @@ public static partial class DatasetValidator
         private long _issueCount;
         /// <summary>Finds exact duplicate rows; null when no column is compared.</summary>
         private DuplicateRowTracker? _duplicates;
-        /// <summary>Compared Number columns in file order: their keys are chained after the other columns' (so the
-        /// chain is the same whether numbers are checked on this thread or the pipeline's).</summary>
-        private ColumnState[] _numberKeyColumns = [];
+        /// <summary>The contract's columns present in the file, in file order: the cells a batch holds for each row.</summary>
+        private ColumnState[] _mapped = [];
+        /// <summary>For each of <see cref="_mapped"/>: its place among a batch row's numbers (Number and Integer
+        /// columns checked in the batch), or −1.</summary>
+        private int[] _valueSlots = [];
+        private int _valueColumns;
+        /// <summary>Positions in <see cref="_mapped"/> of the columns the merge reads text for: unique columns
+        /// (checked there, in row order) and columns counting distinct values.</summary>
+        private int[] _mergeTextColumns = [];
 
         private readonly long _expectedBytes;
 
@@ -195,7 +257,8 @@ public static partial class DatasetValidator
         /// <summary>Data rows read (rows after the header).</summary>
         public long Rows { get; private set; }
 
-        /// <summary>Takes one CSV row (the first is the header); false stops reading.</summary>
+        /// <summary>Takes one CSV row (the first is the header); false stops reading. A data row's cells are copied
+        /// into the current batch (<see cref="BatchFull"/> says when to hand it on).</summary>
         public bool Accept(SepReader.Row row)
         {
             if (!_sawHeader)
@@ -215,65 +278,209 @@ public static partial class DatasetValidator
                 Malformed(rowNumber, $"row {rowNumber} (line {row.LineNumberFrom}) {what}; the header has {_header.Count}");
                 return true;
             }
-            var pipelined = _numbers is not null;
-            if (pipelined && row.Span.Length > _options.MaxRowBytes)
+            if (row.Span.Length > _options.MaxRowBytes)
             {
                 // A field may be too long: find it before any cell of the row is queued.
-                for (var i = 0; i < _byPosition.Length; i++)
+                foreach (var column in _mapped)
                 {
-                    if (_byPosition[i] is { } column && row[i].Span.Length > _options.MaxRowBytes)
+                    if (row[column.Position].Span.Length > _options.MaxRowBytes)
                     {
                         Malformed(rowNumber, $"row {rowNumber}, column '{column.Spec.Name}': the field is longer than {_options.MaxRowBytes} characters; reading stopped");
                         return false;
                     }
                 }
             }
-            if (pipelined)
+            _batches!.Current.Add(row, _mapped, rowNumber);
+            return true;
+        }
+
+        /// <summary>True when the current batch should be checked.</summary>
+        public bool BatchFull => _batches is { Current.Full: true };
+
+        /// <summary>Hands the current batch to a checking thread (or checks it here without them).</summary>
+        public ValueTask DispatchBatchAsync(CancellationToken cancellationToken) => _batches!.DispatchAsync(cancellationToken);
+
+        /// <summary>Checks the last rows and waits until every batch is merged.</summary>
+        public async Task CompleteBatchesAsync(CancellationToken cancellationToken)
+        {
+            if (_batches is not null)
             {
-                _numbers!.Add(row, rowNumber);
+                await _batches.CompleteAsync(cancellationToken);
             }
-            var duplicates = _duplicates;
-            var hash = DuplicateRowTracker.Start;
-            for (var i = 0; i < _byPosition.Length; i++)
+        }
+
+        /// <summary>Lets the checking threads end (after an error or a cancellation, they check nothing more) and
+        /// waits for them.</summary>
+        public async Task StopBatchesAsync()
+        {
+            if (_batches is not null)
             {
-                var column = _byPosition[i];
-                if (column is null || (pipelined && column.IsNumber))
-                {
-                    continue;
-                }
-                var span = row[i].Span;
-                if (span.Length > _options.MaxRowBytes)
-                {
-                    Malformed(rowNumber, $"row {rowNumber}, column '{column.Spec.Name}': the field is longer than {_options.MaxRowBytes} characters; reading stopped");
-                    return false;
-                }
-                if (column.IsNumber)
-                {
-                    NumberCell(column, span, rowNumber);
-                    continue;
-                }
-                CheckCell(column, span.Trim(), rowNumber);
-                if (duplicates is not null && column.ComparedForDuplicates)
-                {
-                    hash = DuplicateRowTracker.Mix(hash, column.Key);
-                }
+                await _batches.StopAsync();
             }
-            if (duplicates is not null)
+        }
+
+        /// <summary>Checks a batch's rows: every column except unique ones, on the batch's own copies of the columns
+        /// (any thread may do it). Number cells take <see cref="FastDouble.TryParsePadded"/>; an exact value within the
+        /// bounds is counted here without further calls. Each row's duplicate-row hash is chained here.</summary>
+        public void CheckBatch(RowBatch batch)
+        {
+            var columns = batch.Columns;
+            var slots = _valueSlots;
+            var width = columns.Length;
+            var valueColumns = _valueColumns;
+            var text = batch.Text;
+            var ends = batch.Ends;
+            var values = batch.Values;
+            var hashes = batch.Hashes;
+            var hashing = _duplicates is not null;
+            int cell = 0, end = 0;
+            for (var r = 0; r < batch.Rows; r++)
             {
-                if (pipelined)
+                var rowNumber = batch.RowNumbers[r];
+                var hash = DuplicateRowTracker.Start;
+                for (var j = 0; j < width; j++, cell++)
                 {
-                    _numbers!.SetRowHash(hash);
-                }
-                else
-                {
-                    foreach (var column in _numberKeyColumns)
+                    var start = end;
+                    end = ends[cell];
+                    if (columns[j] is not { } column)
+                    {
+                        continue;
+                    }
+                    var slot = slots[j];
+                    if (column.IsNumber)
+                    {
+                        values[(r * valueColumns) + slot] = BatchNumber(column, text, start, end - start, rowNumber);
+                    }
+                    else
+                    {
+                        var counted = column.NumericCount;
+                        CheckCell(column, text.AsSpan(start, end - start).Trim(), rowNumber);
+                        if (slot >= 0)
+                        {
+                            values[(r * valueColumns) + slot] = column.NumericCount != counted ? column.Last : double.NaN;
+                        }
+                    }
+                    if (hashing)
                     {
                         hash = DuplicateRowTracker.Mix(hash, column.Key);
                     }
-                    duplicates.EndRow(hash, rowNumber);
+                }
+                hashes[r] = hash;
+            }
+        }
+
+        /// <summary>A Number cell of a batch; returns the number counted, or NaN when none was.</summary>
+        private double BatchNumber(ColumnState column, char[] text, int start, int length, long rowNumber)
+        {
+            if (FastDouble.TryParsePadded(text, start, length, out var number, out var exact))
+            {
+                if (exact && number >= column.MinBound && number <= column.MaxBound)
+                {
+                    column.NumericCount++;
+                    if (number < column.Min)
+                    {
+                        column.Min = number;
+                    }
+                    if (number > column.Max)
+                    {
+                        column.Max = number;
+                    }
+                    column.Key = DuplicateRowTracker.NumberKey(number);
+                    return number;
+                }
+                var before = column.NumericCount;
+                FastNumeric(column, rowNumber, text.AsSpan(start, length), number, exact);
+                // The sum takes this parser's value whether or not it was parsed again exactly (that depends on the
+                // batch's extremes so far), so the mean does not depend on where batches start.
+                return column.NumericCount != before ? number : double.NaN;
+            }
+            var counted = column.NumericCount;
+            NumberCell(column, text.AsSpan(start, length), rowNumber);
+            return column.NumericCount != counted ? column.Last : double.NaN;
+        }
+
+        /// <summary>Merges a checked batch into the run; batches are merged one at a time, in file order. Unique
+        /// columns are checked here (their sets see every value in row order), distinct values counted, the batch's
+        /// numbers summed in row order, its counters and issues added, and its rows' hashes looked up for
+        /// duplicates, so the report is the one of checking row by row.</summary>
+        public void MergeBatch(RowBatch batch)
+        {
+            var width = _mapped.Length;
+            foreach (var j in _mergeTextColumns)
+            {
+                var column = _mapped[j];
+                var unique = batch.Columns[j] is null;
+                for (var r = 0; r < batch.Rows; r++)
+                {
+                    var span = batch.Cell((r * width) + j);
+                    if (!unique)
+                    {
+                        var value = span.Trim();
+                        if (!value.IsEmpty)
+                        {
+                            AddDistinct(column, value);
+                        }
+                    }
+                    else if (column.IsNumber)
+                    {
+                        NumberCell(column, span, batch.RowNumbers[r]);
+                    }
+                    else
+                    {
+                        CheckCell(column, span.Trim(), batch.RowNumbers[r]);
+                    }
                 }
             }
-            return true;
+            var values = batch.Values;
+            var valueColumns = _valueColumns;
+            for (var j = 0; j < width; j++)
+            {
+                if (batch.Columns[j] is not { } part)
+                {
+                    continue;
+                }
+                var column = _mapped[j];
+                if (_valueSlots[j] is var slot and >= 0)
+                {
+                    var sum = column.Sum;
+                    for (var i = slot; i < batch.Rows * valueColumns; i += valueColumns)
+                    {
+                        var value = values[i];
+                        if (!double.IsNaN(value))
+                        {
+                            sum += value;
+                        }
+                    }
+                    column.Sum = sum;
+                }
+                column.AddCounters(part);
+            }
+            if (batch.IssueCount > 0)
+            {
+                lock (_issueLock)
+                {
+                    foreach (var (rule, count) in batch.RuleCounts)
+                    {
+                        _issueCount += count;
+                        _ruleCounts[rule] = _ruleCounts.GetValueOrDefault(rule) + count;
+                    }
+                    foreach (var (row, position, issue) in batch.Issues)
+                    {
+                        var key = SortKey(row, position);
+                        if (WouldKeep(key))
+                        {
+                            Keep(key, issue);
+                        }
+                    }
+                }
+            }
+            if (_duplicates is { } duplicates)
+            {
+                for (var r = 0; r < batch.Rows; r++)
+                {
+                    duplicates.EndRow(batch.Hashes[r], batch.RowNumbers[r]);
+                }
+            }
         }
 
         /// <summary>A cell of a Number column. Fast paths for the common case: a plain decimal (<see cref="FastDouble"/>),
@@ -292,23 +499,6 @@ public static partial class DatasetValidator
             }
             CheckCell(column, span.Trim(), rowNumber);
         }
-
-        /// <summary>True when the queued Number cells should go to the checking thread.</summary>
-        public bool NumberBatchFull => _numbers is { Full: true };
-
-        public ValueTask SendNumberBatchAsync(CancellationToken cancellationToken) => _numbers!.SendAsync(cancellationToken);
-
-        /// <summary>Sends the last Number cells and waits until every queued cell is checked.</summary>
-        public async Task CompleteNumbersAsync(CancellationToken cancellationToken)
-        {
-            if (_numbers is not null)
-            {
-                await _numbers.CompleteAsync(cancellationToken);
-            }
-        }
-
-        /// <summary>Lets the checking thread end (after an error or a cancellation); checks nothing more.</summary>
-        public void StopNumbers() => _numbers?.Stop();
 
         /// <summary>Estimates the row count from the stream length and the first row, and sizes the unique sets.</summary>
         private void PresizeUniqueSets(SepReader.Row first)
@@ -349,12 +539,23 @@ public static partial class DatasetValidator
             }
 
             MapHeader(names);
-            var numberColumns = _byPosition.OfType<ColumnState>().Where(c => c.IsNumber).ToArray();
-            _numberKeyColumns = numberColumns.Where(c => c.ComparedForDuplicates).ToArray();
-            if (_options.CheckNumbersInParallel && numberColumns.Length > 0 && Environment.ProcessorCount > 1)
+            _mapped = _byPosition.OfType<ColumnState>().ToArray();
+            _valueSlots = new int[_mapped.Length];
+            _valueColumns = 0;
+            var mergeText = new List<int>();
+            for (var j = 0; j < _mapped.Length; j++)
             {
-                _numbers = new NumberPipeline(this, numberColumns);
+                var column = _mapped[j];
+                var inBatch = column.Seen is null;
+                _valueSlots[j] = inBatch && column.Spec.Type is ColumnType.Number or ColumnType.Integer ? _valueColumns++ : -1;
+                if (!inBatch || column.Distinct is not null)
+                {
+                    mergeText.Add(j);
+                }
             }
+            _mergeTextColumns = [.. mergeText];
+            var threads = _options.CheckThreads ?? (Environment.ProcessorCount > 1 ? Math.Min(Environment.ProcessorCount, 4) : 0);
+            _batches = new RowPipeline(this, Math.Max(threads, 0), () => new RowBatch(_mapped, _valueColumns, Math.Max(_options.RowsPerBatch, 1), _options.MaxIssues));
             return true;
         }
 
@@ -511,6 +712,7 @@ public static partial class DatasetValidator
                     column.Key = DuplicateRowTracker.NumberKey(value);
                     column.NumericCount++;
                     column.Sum += value;
+                    column.Last = value;
                     return;
                 }
                 value = double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
@@ -523,6 +725,7 @@ public static partial class DatasetValidator
             column.Key = DuplicateRowTracker.NumberKey(value);
             column.NumericCount++;
             column.Sum += value;
+            column.Last = value;
             if (value < column.Min)
             {
                 column.Min = value;
@@ -584,13 +787,23 @@ public static partial class DatasetValidator
 
         private void Issue(long row, ColumnState column, string rule, ReadOnlySpan<char> value, string message)
         {
+            if (column.Batch is { } batch)
+            {
+                // A batch's copy: kept with the batch until it is merged (in file order).
+                if (batch.CountIssue(rule))
+                {
+                    batch.KeepIssue(row, column.Position, new ValidationIssue(row, column.Spec.Name, rule, Clip(value), $"{_file} row {row}, column '{column.Spec.Name}': {message}"));
+                }
+                return;
+            }
             // Count always; build strings only for issues that are kept.
             lock (_issueLock)
             {
                 CountRule(rule);
-                if (WouldKeep(row, column.Position))
+                var key = SortKey(row, column.Position);
+                if (WouldKeep(key))
                 {
-                    Keep(row, column.Position, new ValidationIssue(row, column.Spec.Name, rule, Clip(value), $"{_file} row {row}, column '{column.Spec.Name}': {message}"));
+                    Keep(key, new ValidationIssue(row, column.Spec.Name, rule, Clip(value), $"{_file} row {row}, column '{column.Spec.Name}': {message}"));
                 }
             }
         }
@@ -600,10 +813,10 @@ public static partial class DatasetValidator
             lock (_issueLock)
             {
                 CountRule(rule);
-                var position = rule == "malformed" ? int.MaxValue : -1;
-                if (WouldKeep(row, position))
+                var key = SortKey(row, rule == "malformed" ? int.MaxValue : -1);
+                if (WouldKeep(key))
                 {
-                    Keep(row, position, new ValidationIssue(row, column, rule, value, message));
+                    Keep(key, new ValidationIssue(row, column, rule, value, message));
                 }
             }
         }
@@ -615,17 +828,17 @@ public static partial class DatasetValidator
         }
 
         /// <summary>Issues are kept by (row, column position, arrival): the first <see cref="ValidationOptions.MaxIssues"/>
-        /// in file order, even when Number columns are checked on another thread. Issues found at the end (row
-        /// counts, null rates) come after every row, as they are reported after them.</summary>
+        /// in file order, whichever thread finds them. Issues found at the end (row counts, null rates) come after
+        /// every row, as they are reported after them.</summary>
         private (long Row, int Position, long Sequence) SortKey(long row, int position) =>
-            (_finishing ? long.MaxValue : row, position, _issueCount);
+            (_finishing ? long.MaxValue : row, position, _sequence++);
 
-        private bool WouldKeep(long row, int position) =>
-            _kept.Count < _options.MaxIssues || (_kept.Count > 0 && SortKey(row, position).CompareTo(_kept[_largestKept].Key) < 0);
+        private bool WouldKeep((long Row, int Position, long Sequence) key) =>
+            _kept.Count < _options.MaxIssues || (_kept.Count > 0 && key.CompareTo(_kept[_largestKept].Key) < 0);
 
-        private void Keep(long row, int position, ValidationIssue issue)
+        private void Keep((long Row, int Position, long Sequence) key, ValidationIssue issue)
         {
-            var entry = (SortKey(row, position), issue);
+            var entry = (key, issue);
             if (_kept.Count < _options.MaxIssues)
             {
                 _kept.Add(entry);
@@ -768,173 +981,359 @@ public static partial class DatasetValidator
         }
     }
 
+    /// <summary>Thrown on the reading thread when a checking thread failed (a bug, never bad input).</summary>
+    private sealed class RowCheckException(Exception inner) : Exception("checking a batch of rows failed", inner);
+
     /// <summary>
-    /// Checks the cells of Number columns on a second thread while the reader goes on (parsing numbers is most of
-    /// the work of validating a numeric CSV). The reader copies those cells into a batch (text and row numbers); the
-    /// checker parses and checks them with the same code and owns those columns' state. Four batches circulate, so
-    /// memory stays flat; issues are ordered by row and column whichever thread finds them.
+    /// Checks rows on other threads while the reading thread goes on. The reader copies each row's cells into a
+    /// batch; a checking thread checks a whole batch on the batch's own copies of the columns; then the batch is
+    /// merged into the run by whichever thread finished it, strictly in file order (a batch that finishes early
+    /// waits for the ones before it). A fixed number of batches circulate, so memory stays flat. Without checking
+    /// threads (or for a file of one batch) the reader checks and merges each batch itself, by the same code.
     /// </summary>
-    private sealed class NumberPipeline
+    private sealed class RowPipeline
     {
-        private const int RowsPerBatch = 2048;
-        private const int Batches = 4;
-
         private readonly ValidationRun _run;
-        private readonly ColumnState[] _columns;
-        private readonly Channel<NumberBatch> _full = Channel.CreateBounded<NumberBatch>(new BoundedChannelOptions(Batches)
-        {
-            SingleReader = true,
-            SingleWriter = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
-        private readonly Channel<NumberBatch> _free = Channel.CreateUnbounded<NumberBatch>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        private readonly Task _checker;
-        private NumberBatch _current;
+        private readonly int _threads;
+        private readonly Func<RowBatch> _create;
+        private readonly int _capacity;
+        /// <summary>Batches to check (guarded by itself; checking threads wait on it).</summary>
+        private readonly Queue<RowBatch> _full = new();
+        /// <summary>Merged batches the reader may fill again (guarded by itself).</summary>
+        private readonly Queue<RowBatch> _free = new();
+        /// <summary>Completed when a batch comes free while the reader waits for one.</summary>
+        private TaskCompletionSource? _freeWaiter;
+        /// <summary>Checked batches waiting for their turn to merge, by sequence number modulo the capacity.</summary>
+        private readonly RowBatch?[] _checked;
+        private readonly Lock _mergeLock = new();
+        private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private long _nextSequence;
+        private long _nextMerge;
         private int _created = 1;
+        private int _running;
+        private bool _started;
+        private bool _ended; // guarded by _full
         private volatile bool _stopped;
+        private Exception? _failure;
 
-        public NumberPipeline(ValidationRun run, ColumnState[] columns)
+        public RowPipeline(ValidationRun run, int threads, Func<RowBatch> create)
         {
             _run = run;
-            _columns = columns;
-            _current = new NumberBatch(columns.Length);
-            _checker = Task.Run(CheckAsync);
+            _threads = threads;
+            _create = create;
+            _capacity = (threads * 2) + 2;
+            _checked = new RowBatch?[_capacity];
+            Current = create();
         }
 
-        public bool Full => _current.Rows == RowsPerBatch;
+        /// <summary>The batch the reader fills.</summary>
+        public RowBatch Current { get; private set; }
 
-        /// <summary>The duplicate-row hash of the row just added, chained over its other columns; the checker chains
-        /// the Number cells' keys and ends the row, in row order.</summary>
-        public void SetRowHash(ulong hash) => _current.RowHashes[_current.Rows - 1] = hash;
-
-        /// <summary>Copies the row's Number cells into the current batch.</summary>
-        public void Add(SepReader.Row row, long rowNumber)
+        public async ValueTask DispatchAsync(CancellationToken cancellationToken)
         {
-            var batch = _current;
-            var cell = batch.Rows * _columns.Length;
-            batch.RowNumbers[batch.Rows] = rowNumber;
-            for (var j = 0; j < _columns.Length; j++)
+            if (_threads == 0)
             {
-                batch.Append(cell + j, row[_columns[j].Position].Span);
+                CheckHere(Current);
+                return;
             }
-            batch.Rows++;
-        }
-
-        public async ValueTask SendAsync(CancellationToken cancellationToken)
-        {
-            await _full.Writer.WriteAsync(_current, cancellationToken);
-            if (_free.Reader.TryRead(out var next))
+            ThrowIfFailed();
+            if (!_started)
             {
-                _current = next;
+                Start();
             }
-            else if (_created < Batches)
+            Send(Current);
+            if (_created < _capacity)
             {
-                _current = new NumberBatch(_columns.Length);
                 _created++;
+                Current = _create();
+                return;
             }
-            else
+            while (true)
             {
-                _current = await _free.Reader.ReadAsync(cancellationToken);
+                TaskCompletionSource waiter;
+                lock (_free)
+                {
+                    if (_free.TryDequeue(out var next))
+                    {
+                        Current = next;
+                        return;
+                    }
+                    waiter = _freeWaiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                }
+                ThrowIfFailed();
+                await waiter.Task.WaitAsync(cancellationToken);
+                ThrowIfFailed();
             }
         }
 
         public async Task CompleteAsync(CancellationToken cancellationToken)
         {
-            if (_current.Rows > 0)
+            if (!_started)
             {
-                await _full.Writer.WriteAsync(_current, cancellationToken);
-                _current = new NumberBatch(0);
+                // A single batch (or no threads): no thread is worth starting.
+                if (Current.Rows > 0)
+                {
+                    CheckHere(Current);
+                }
+                return;
             }
-            _full.Writer.TryComplete();
-            await _checker;
+            if (Current.Rows > 0)
+            {
+                Send(Current);
+            }
+            End();
+            await _exited.Task.WaitAsync(cancellationToken);
+            ThrowIfFailed();
         }
 
-        public void Stop()
+        public async Task StopAsync()
         {
             _stopped = true;
-            _full.Writer.TryComplete();
+            if (_started)
+            {
+                End();
+                await _exited.Task;
+            }
         }
 
-        private async Task CheckAsync()
+        private void CheckHere(RowBatch batch)
+        {
+            _run.CheckBatch(batch);
+            _run.MergeBatch(batch);
+            batch.Clear();
+        }
+
+        private void Start()
+        {
+            _started = true;
+            _running = _threads;
+            for (var i = 0; i < _threads; i++)
+            {
+                new Thread(Work) { IsBackground = true, Name = "mlops-validate" }.Start();
+            }
+        }
+
+        private void Send(RowBatch batch)
+        {
+            batch.Sequence = _nextSequence++;
+            lock (_full)
+            {
+                _full.Enqueue(batch);
+                Monitor.Pulse(_full);
+            }
+        }
+
+        /// <summary>No more batches: each thread ends when the queue is empty.</summary>
+        private void End()
+        {
+            lock (_full)
+            {
+                _ended = true;
+                Monitor.PulseAll(_full);
+            }
+        }
+
+        private RowBatch? Take()
+        {
+            lock (_full)
+            {
+                while (_full.Count == 0 && !_ended)
+                {
+                    Monitor.Wait(_full);
+                }
+                return _full.TryDequeue(out var batch) ? batch : null;
+            }
+        }
+
+        private void Free(RowBatch batch)
+        {
+            TaskCompletionSource? waiter;
+            lock (_free)
+            {
+                _free.Enqueue(batch);
+                waiter = _freeWaiter;
+                _freeWaiter = null;
+            }
+            waiter?.TrySetResult();
+        }
+
+        private void Work()
         {
             try
             {
-                await foreach (var batch in _full.Reader.ReadAllAsync())
+                while (Take() is { } batch)
                 {
                     if (!_stopped)
                     {
-                        Check(batch);
+                        try
+                        {
+                            _run.CheckBatch(batch);
+                        }
+                        catch (Exception ex)
+                        {
+                            Fail(ex);
+                        }
                     }
-                    batch.Clear();
-                    _free.Writer.TryWrite(batch);
+                    Merge(batch);
                 }
             }
-            catch (Exception ex)
+            finally
             {
-                // Never leave the reader waiting for a batch that will not come back.
-                _full.Writer.TryComplete(ex);
-                _free.Writer.TryComplete(ex);
-                throw;
+                if (Interlocked.Decrement(ref _running) == 0)
+                {
+                    _exited.TrySetResult();
+                }
             }
         }
 
-        private void Check(NumberBatch batch)
+        /// <summary>Merges every checked batch whose turn has come, in sequence.</summary>
+        private void Merge(RowBatch batch)
         {
-            var columns = _columns;
-            var duplicates = _run.Duplicates;
-            var cell = 0;
-            for (var r = 0; r < batch.Rows; r++)
+            lock (_mergeLock)
             {
-                var rowNumber = batch.RowNumbers[r];
-                var hash = batch.RowHashes[r];
-                for (var j = 0; j < columns.Length; j++, cell++)
+                _checked[batch.Sequence % _capacity] = batch;
+                while (_checked[_nextMerge % _capacity] is { } next && next.Sequence == _nextMerge)
                 {
-                    var column = columns[j];
-                    _run.NumberCell(column, batch.Cell(cell), rowNumber);
-                    if (column.ComparedForDuplicates)
+                    _checked[_nextMerge % _capacity] = null;
+                    _nextMerge++;
+                    if (!_stopped)
                     {
-                        hash = DuplicateRowTracker.Mix(hash, column.Key);
+                        try
+                        {
+                            _run.MergeBatch(next);
+                        }
+                        catch (Exception ex)
+                        {
+                            Fail(ex);
+                        }
                     }
+                    next.Clear();
+                    Free(next);
                 }
-                duplicates?.EndRow(hash, rowNumber);
+            }
+        }
+
+        private void Fail(Exception ex)
+        {
+            Interlocked.CompareExchange(ref _failure, ex, null);
+            _stopped = true;
+            // Wake a reader waiting for a free batch.
+            TaskCompletionSource? waiter;
+            lock (_free)
+            {
+                waiter = _freeWaiter;
+                _freeWaiter = null;
+            }
+            waiter?.TrySetResult();
+        }
+
+        private void ThrowIfFailed()
+        {
+            if (Volatile.Read(ref _failure) is { } failure)
+            {
+                throw new RowCheckException(failure);
             }
         }
     }
 
-    /// <summary>The Number cells of up to <see cref="NumberPipeline"/>'s batch size rows: their text back to back.</summary>
-    private sealed class NumberBatch(int cellsPerRow)
+    /// <summary>The cells of up to <see cref="ValidationOptions.RowsPerBatch"/> rows (the contract's columns, in file
+    /// order), their text back to back; what checking them found (the batch's copies of the columns, their numbers,
+    /// issues and row hashes) until the batch is merged.</summary>
+    private sealed class RowBatch
     {
-        private const int RowsPerBatch = 2048;
+        /// <summary>Characters the text may hold before the batch counts as full (whatever its rows).</summary>
+        private const int MaxChars = 1 << 22;
 
-        private char[] _text = new char[Math.Max(RowsPerBatch * cellsPerRow * 20, 16)];
-        private readonly int[] _ends = new int[RowsPerBatch * cellsPerRow];
+        /// <summary>Characters kept readable after the text (<see cref="FastDouble.TryParsePadded"/> reads past a cell).</summary>
+        private const int Padding = 8;
+
+        private readonly int _capacity;
+        private readonly int _maxIssues;
+        private readonly List<(long Row, int Position, ValidationIssue Issue)> _issues = [];
+        private readonly Dictionary<string, long> _ruleCounts = new(StringComparer.Ordinal);
         private int _length;
 
-        public long[] RowNumbers { get; } = new long[RowsPerBatch];
-        public ulong[] RowHashes { get; } = new ulong[RowsPerBatch];
-        public int Rows { get; set; }
-
-        public void Append(int cell, ReadOnlySpan<char> value)
+        public RowBatch(ColumnState[] mapped, int valueColumns, int rows, int maxIssues)
         {
-            if (_length + value.Length > _text.Length)
+            _capacity = rows;
+            _maxIssues = maxIssues;
+            Columns = mapped.Select(c => c.Seen is null ? c.CopyFor(this) : null).ToArray();
+            Text = new char[Math.Max(rows * mapped.Length * 20, 64) + Padding];
+            Ends = new int[rows * mapped.Length];
+            RowNumbers = new long[rows];
+            Hashes = new ulong[rows];
+            Values = new double[rows * valueColumns];
+        }
+
+        /// <summary>This batch's copy of each mapped column; null for unique columns (checked when merged).</summary>
+        public ColumnState?[] Columns { get; }
+        public char[] Text { get; private set; }
+        /// <summary>The end of each cell in <see cref="Text"/> (row by row, column by column).</summary>
+        public int[] Ends { get; }
+        public long[] RowNumbers { get; }
+        public ulong[] Hashes { get; }
+        /// <summary>The number counted from each row's Number and Integer cells, NaN where none was.</summary>
+        public double[] Values { get; }
+        public int Rows { get; private set; }
+        public long Sequence { get; set; }
+        public bool Full => Rows == _capacity || _length >= MaxChars;
+        public long IssueCount { get; private set; }
+        public IReadOnlyList<(long Row, int Position, ValidationIssue Issue)> Issues => _issues;
+        public IReadOnlyDictionary<string, long> RuleCounts => _ruleCounts;
+
+        public void Add(SepReader.Row row, ColumnState[] mapped, long rowNumber)
+        {
+            var cell = Rows * mapped.Length;
+            for (var j = 0; j < mapped.Length; j++, cell++)
             {
-                Array.Resize(ref _text, Math.Max(_text.Length * 2, _length + value.Length));
+                var value = row[mapped[j].Position].Span;
+                if (_length + value.Length + Padding > Text.Length)
+                {
+                    var text = Text;
+                    Array.Resize(ref text, Math.Max(Text.Length * 2, _length + value.Length + Padding));
+                    Text = text;
+                }
+                value.CopyTo(Text.AsSpan(_length));
+                _length += value.Length;
+                Ends[cell] = _length;
             }
-            value.CopyTo(_text.AsSpan(_length));
-            _length += value.Length;
-            _ends[cell] = _length;
+            RowNumbers[Rows] = rowNumber;
+            Rows++;
         }
 
         public ReadOnlySpan<char> Cell(int cell)
         {
-            var start = cell == 0 ? 0 : _ends[cell - 1];
-            return _text.AsSpan(start, _ends[cell] - start);
+            var start = cell == 0 ? 0 : Ends[cell - 1];
+            return Text.AsSpan(start, Ends[cell] - start);
         }
+
+        /// <summary>Counts an issue; true when it is among the batch's first (the only ones that can be reported:
+        /// they come in file order within a batch).</summary>
+        public bool CountIssue(string rule)
+        {
+            IssueCount++;
+            _ruleCounts[rule] = _ruleCounts.GetValueOrDefault(rule) + 1;
+            return _issues.Count < _maxIssues;
+        }
+
+        public void KeepIssue(long row, int position, ValidationIssue issue) => _issues.Add((row, position, issue));
 
         public void Clear()
         {
             Rows = 0;
             _length = 0;
+            IssueCount = 0;
+            _issues.Clear();
+            _ruleCounts.Clear();
+            foreach (var column in Columns)
+            {
+                column?.ResetCounters();
+            }
+            if (Text.Length > (MaxChars * 2) + Padding)
+            {
+                // One batch of very long rows: do not keep its buffer.
+                Text = new char[MaxChars + Padding];
+            }
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -109,6 +110,98 @@ internal static class FastDouble
         exact = mantissa <= (1UL << 53);
         value = negative ? -v : v;
         return true;
+    }
+
+    /// <summary>As <see cref="TryParse(ReadOnlySpan{char}, out double, out bool)"/>, for text inside a buffer that can be
+    /// read at least eight characters past its end (the validator's row batches guarantee it). Every run of digits
+    /// is read in chunks of eight characters whatever its length: the digits of a partial chunk are found with one
+    /// compare and shifted into place, so a number costs a few fixed steps instead of a branch per digit.</summary>
+    /// <param name="buffer">The buffer holding the text.</param>
+    /// <param name="start">Where the text starts in <paramref name="buffer"/>.</param>
+    /// <param name="length">Its length; <c>start + length + 8 ≤ buffer.Length</c>.</param>
+    /// <param name="value">The number.</param>
+    /// <param name="exact">Whether it is the correctly rounded value.</param>
+    public static bool TryParsePadded(char[] buffer, int start, int length, out double value, out bool exact)
+    {
+        value = 0;
+        exact = false;
+        if (length is 0 or > 64 || (uint)(start + length + 8) > (uint)buffer.Length)
+        {
+            return length is > 0 and <= 64 && TryParse(buffer.AsSpan(start, length), out value, out exact);
+        }
+        ref char text = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(buffer), start);
+        int i = 0;
+        bool negative = false;
+        char first = text;
+        if (first == '-')
+        {
+            negative = true;
+            i = 1;
+        }
+        else if (first == '+')
+        {
+            i = 1;
+        }
+        ulong mantissa = 0;
+        int digits = ReadDigitsPadded(ref text, length, ref i, ref mantissa);
+        int scale = 0;
+        if (i < length && Unsafe.Add(ref text, i) == '.')
+        {
+            i++;
+            int fraction = ReadDigitsPadded(ref text, length, ref i, ref mantissa);
+            digits += fraction;
+            scale = -fraction;
+        }
+        if (i < length)
+        {
+            // An exponent (or not a number): the general path of this parser.
+            return TryParse(MemoryMarshal.CreateReadOnlySpan(ref text, length), out value, out exact);
+        }
+        if (digits is 0 or > 19 || scale < -22)
+        {
+            return false;
+        }
+        double v = mantissa;
+        v = scale < 0 ? v / PowersOfTen[-scale] : v;
+        exact = mantissa <= (1UL << 53);
+        value = negative ? -v : v;
+        return true;
+    }
+
+    private static readonly ulong[] IntegerPowersOfTen =
+    [
+        1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000,
+    ];
+
+    /// <summary>Reads a run of ASCII digits eight characters at a time, reading up to eight characters past the text's
+    /// end (never using them); wraps past 19 digits like <see cref="ReadDigits"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ReadDigitsPadded(ref char text, int length, ref int i, ref ulong mantissa)
+    {
+        int start = i;
+        ref ushort chars = ref Unsafe.As<char, ushort>(ref text);
+        while (true)
+        {
+            var lanes = Vector128.LoadUnsafe(ref chars, (nuint)i) - Vector128.Create((ushort)'0');
+            uint stop = Vector128.GreaterThan(lanes, Vector128.Create((ushort)9)).ExtractMostSignificantBits()
+                | (0xFFu << Math.Min(length - i, 8)) | 0x100u;
+            int count = BitOperations.TrailingZeroCount(stop);
+            if (count == 0)
+            {
+                break;
+            }
+            // The digits are the first `count` bytes; shifting them to the top leaves zeros (leading zeros) below.
+            ulong eight = Vector128.Narrow(lanes, lanes).AsUInt64().ToScalar() << ((8 - count) * 8);
+            eight = (eight * 10) + (eight >> 8);
+            eight = (((eight & 0x0000_00FF_0000_00FF) * 0x000F_4240_0000_0064) + (((eight >> 16) & 0x0000_00FF_0000_00FF) * 0x0000_2710_0000_0001)) >> 32;
+            mantissa = (mantissa * IntegerPowersOfTen[count]) + (uint)eight;
+            i += count;
+            if (count < 8)
+            {
+                break;
+            }
+        }
+        return i - start;
     }
 
     /// <summary>Reads a run of ASCII digits into <paramref name="mantissa"/> (wrapping past 19 digits: the caller rejects

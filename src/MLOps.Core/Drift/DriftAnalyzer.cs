@@ -10,10 +10,13 @@ namespace MLOps.Core.Drift;
 /// z_test_p_value, mean_ref, mean_cur, null_rate_ref, null_rate_cur); values that are not finite (an
 /// infinite chi-square for a category never seen in the reference, a mean of no values) are left out so the
 /// report serializes to JSON.
-/// <para>Method <c>auto</c> follows Evidently: reference ≤ 1000 rows — numeric with more than 5 distinct values:
-/// KS (p &lt; 0.05); categorical, or numeric with ≤ 5 distinct values (counted over both samples): chi-square,
-/// or the two-proportion z-test when there are at most 2 categories (p &lt; 0.05). Reference &gt; 1000 rows —
-/// numeric with more than 5 distinct values: normalized Wasserstein ≥ 0.1; otherwise Jensen–Shannon ≥ 0.1.
+/// <para>Method <c>auto</c> follows Evidently, per feature on its non-null values (Evidently drops nulls before it
+/// chooses): a reference of ≤ 1000 non-null values — numeric with more than 5 distinct values: KS (p &lt; 0.05);
+/// categorical, or numeric with ≤ 5 distinct values (counted over both samples): chi-square, or the two-proportion
+/// z-test when there are at most 2 (p &lt; 0.05). More than 1000 — numeric with more than 5 distinct values:
+/// normalized Wasserstein ≥ 0.1; otherwise Jensen–Shannon ≥ 0.1. A <see cref="DriftSpec.Threshold"/> replaces the
+/// default of whichever test <c>auto</c> picks, as Evidently's <c>stattest_threshold</c> does: it is the alpha of
+/// a p-value test and the limit of a distance.
 /// Explicit methods use <see cref="DriftSpec.Threshold"/> or their default: psi 0.25 (the "significant" band),
 /// ks and chi_square alpha 0.05 (drift when p &lt; alpha), wasserstein (normalized) 0.1, jensen_shannon 0.1;
 /// a method that does not apply to a feature's kind falls back to its counterpart (ks ↔ chi_square,
@@ -24,13 +27,19 @@ namespace MLOps.Core.Drift;
 /// Benjamini–Hochberg family, and reported in <see cref="DriftReport.PredictionDrift"/> and the summary; under
 /// <c>count</c> it counts like an input feature; under <c>off</c> it is ignored. When only one side has it (a reference
 /// stored before prediction drift was profiled), it is skipped with a note.</para>
+/// <para><c>threshold_mode: calibrated</c> replaces the threshold with mean + 3σ of the deciding metric over reference
+/// chunks; p-value tests are calibrated on their statistic (KS D, chi-square), so there the threshold is no alpha and
+/// the floor is <see cref="DefaultCalibrationFloor"/>; for distances <see cref="DriftSpec.Threshold"/> is the floor. A reference
+/// too short for 3 chunks keeps the fixed rule above (threshold included).
+/// Benjamini–Hochberg adjusts p-values, so it needs <c>threshold_mode: fixed</c> and a method that can decide on a
+/// p-value (auto, ks, chi_square); other combinations are rejected (the parser rejects them with file, line, column).</para>
 /// </summary>
 public static class DriftAnalyzer
 {
     public const double DefaultAlpha = 0.05;
     public const double DefaultDistanceThreshold = 0.1;
     public const double DefaultPsiThreshold = 0.25;
-    /// <summary>Evidently's switch from statistical tests to distances, on reference rows.</summary>
+    /// <summary>Evidently's switch from statistical tests to distances, on the reference's non-null values of a feature.</summary>
     public const long AutoLargeReferenceRows = 1000;
     /// <summary>Numeric features with at most this many distinct values are treated as categorical by <c>auto</c>.</summary>
     public const int AutoMaxDistinctForCategorical = 5;
@@ -40,6 +49,23 @@ public static class DriftAnalyzer
         ArgumentNullException.ThrowIfNull(reference);
         ArgumentNullException.ThrowIfNull(current);
         ArgumentNullException.ThrowIfNull(monitoring);
+        var comparison = new DriftComparison(monitoring, reference.Rows, current.Rows);
+        var currentByName = new Dictionary<string, FeatureProfile>(StringComparer.Ordinal);
+        foreach (var f in current.Features) currentByName[f.Name] = f;
+        reference = PredictionFeature.JudgedReference(reference, current.Features.Any(f => f.IsPrediction), monitoring, out var note);
+        comparison.AddNote(note);
+        foreach (var refFeature in reference.Features)
+        {
+            comparison.Add(refFeature, currentByName.GetValueOrDefault(refFeature.Name));
+        }
+        return comparison.Finish();
+    }
+
+    /// <summary>The validated drift settings of a monitoring spec (lower-cased method, mode and FDR control).</summary>
+    internal readonly record struct Settings(string Method, bool Calibrated, bool BenjaminiHochberg, bool PredictionCounts);
+
+    internal static Settings Validate(MonitoringSpec monitoring)
+    {
         string method = (monitoring.Drift.Method ?? "auto").Trim().ToLowerInvariant();
         if (method is not ("auto" or "psi" or "ks" or "wasserstein" or "wasserstein_norm" or "jensen_shannon" or "chi_square"))
             throw new ArgumentException($"Unknown drift method '{monitoring.Drift.Method}'.", nameof(monitoring));
@@ -49,49 +75,29 @@ public static class DriftAnalyzer
         string fdr = (monitoring.Drift.Fdr ?? "none").Trim().ToLowerInvariant();
         if (fdr is not ("none" or "benjamini_hochberg"))
             throw new ArgumentException($"Unknown FDR control '{monitoring.Drift.Fdr}'.", nameof(monitoring));
+        if (fdr == "benjamini_hochberg" && FdrConflict(method, mode) is { } conflict)
+            throw new ArgumentException(conflict, nameof(monitoring));
         string prediction = (monitoring.Drift.Prediction ?? "monitor").Trim().ToLowerInvariant();
         if (prediction is not ("monitor" or "count" or "off"))
             throw new ArgumentException($"Unknown prediction drift mode '{monitoring.Drift.Prediction}'.", nameof(monitoring));
-        bool calibrated = mode == "calibrated";
-        bool judged = current.Rows >= monitoring.MinRows;
-        bool predictionCounts = prediction == "count";
-        bool Counts(FeatureDrift r) => !r.IsPrediction || predictionCounts;
+        return new Settings(method, mode == "calibrated", fdr == "benjamini_hochberg", prediction == "count");
+    }
 
-        // Input features by name; the prediction feature is matched by its flag, never by an input of the same name.
-        var currentByName = new Dictionary<string, FeatureProfile>(StringComparer.Ordinal);
-        foreach (var f in current.Features.Where(f => !f.IsPrediction)) currentByName[f.Name] = f;
+    /// <summary>Compares one feature (a missing current feature counts as all nulls over the window's rows).</summary>
+    internal static FeatureDrift CompareOne(Settings settings, MonitoringSpec monitoring, FeatureProfile reference, FeatureProfile? current, long currentRows)
+    {
+        var curFeature = current ?? new FeatureProfile { Name = reference.Name, Kind = reference.Kind, Rows = currentRows, Nulls = currentRows };
+        if (reference.IsPrediction && current is not null && current.Kind != reference.Kind)
+            throw new InvalidDataException($"The prediction feature is {reference.Kind} in the reference but {current.Kind} in the current data.");
+        return CompareFeature(reference, curFeature, settings.Method, monitoring.Drift.Threshold, settings.Calibrated) with { IsPrediction = reference.IsPrediction };
+    }
 
-        var results = new List<FeatureDrift>(reference.Features.Count + 1);
-        foreach (var refFeature in reference.Features.Where(f => !f.IsPrediction))
-        {
-            var curFeature = currentByName.GetValueOrDefault(refFeature.Name)
-                ?? new FeatureProfile { Name = refFeature.Name, Kind = refFeature.Kind, Rows = current.Rows, Nulls = current.Rows };
-            results.Add(CompareFeature(refFeature, curFeature, method, monitoring.Drift.Threshold, calibrated));
-        }
-
-        // The model's output: judged like any feature when both sides have it; otherwise a note says why not.
-        var notes = new List<string>();
-        var refPrediction = reference.Features.FirstOrDefault(f => f.IsPrediction);
-        var curPrediction = current.Features.FirstOrDefault(f => f.IsPrediction);
-        if (prediction != "off")
-        {
-            if (refPrediction is not null && curPrediction is not null)
-            {
-                if (refPrediction.Kind != curPrediction.Kind)
-                    throw new InvalidDataException($"The prediction feature is {refPrediction.Kind} in the reference but {curPrediction.Kind} in the current data.");
-                results.Add(CompareFeature(refPrediction, curPrediction, method, monitoring.Drift.Threshold, calibrated) with { IsPrediction = true });
-            }
-            else if (refPrediction is null && curPrediction is not null)
-            {
-                notes.Add("prediction drift not judged: the reference profile has no prediction feature (a version trained before prediction drift was profiled)");
-            }
-            else if (refPrediction is not null)
-            {
-                notes.Add("prediction drift not judged: the current data has no predictions");
-            }
-        }
-
-        if (fdr == "benjamini_hochberg") ApplyBenjaminiHochberg(results, Counts);
+    /// <summary>The report from every feature's result: FDR control, the minimum-rows rule, the dataset verdict.</summary>
+    internal static DriftReport Finish(Settings settings, MonitoringSpec monitoring, List<FeatureDrift> results, long referenceRows, long currentRows, IReadOnlyList<string> notes)
+    {
+        bool judged = currentRows >= monitoring.MinRows;
+        bool Counts(FeatureDrift r) => !r.IsPrediction || settings.PredictionCounts;
+        if (settings.BenjaminiHochberg) ApplyBenjaminiHochberg(results, Counts);
         if (!judged)
         {
             for (int i = 0; i < results.Count; i++) results[i] = results[i] with { Drifted = false };
@@ -105,14 +111,14 @@ public static class DriftAnalyzer
         string summary = judged
             ? Summarize(results, Counts, drifted, counted, share, datasetDrift, monitoring.Drift.DatasetShare)
             : string.Create(CultureInfo.InvariantCulture,
-                $"not judged: the window has {current.Rows} rows, fewer than the minimum of {monitoring.MinRows}");
+                $"not judged: the window has {currentRows} rows, fewer than the minimum of {monitoring.MinRows}");
         return new DriftReport
         {
             Features = results,
             DriftedFeatures = drifted,
             DatasetDrift = datasetDrift,
-            ReferenceRows = reference.Rows,
-            CurrentRows = current.Rows,
+            ReferenceRows = referenceRows,
+            CurrentRows = currentRows,
             Judged = judged,
             WindowsDrifted = judged && drifted > 0 ? 1 : 0,
             Alert = judged && drifted > 0 && monitoring.Drift.AlertAfter.K <= 1,
@@ -214,6 +220,28 @@ public static class DriftAnalyzer
         }
     }
 
+    /// <summary>Why <c>fdr: benjamini_hochberg</c> cannot apply with this method and threshold mode (null when it can):
+    /// it adjusts p-values, and calibrated thresholds or a distance method leave none to adjust.</summary>
+    public static string? FdrConflict(string? method, string? thresholdMode)
+    {
+        string m = (method ?? "auto").Trim().ToLowerInvariant();
+        if (string.Equals((thresholdMode ?? "fixed").Trim(), "calibrated", StringComparison.OrdinalIgnoreCase))
+            return "fdr: benjamini_hochberg adjusts p-values, but threshold_mode: calibrated judges test statistics against thresholds "
+                + "calibrated on the reference, so no p-value decides; use threshold_mode: fixed, or fdr: none";
+        if (m is not ("auto" or "ks" or "chi_square"))
+            return $"fdr: benjamini_hochberg adjusts p-values, but method: {m} decides on a distance, never a p-value; "
+                + "use method: auto, ks or chi_square, or fdr: none";
+        return null;
+    }
+
+    /// <summary>Non-null values of a feature: what Evidently's automatic choice counts (it drops nulls first).</summary>
+    public static long NonNullCount(FeatureProfile feature)
+    {
+        ArgumentNullException.ThrowIfNull(feature);
+        long observed = feature.Kind == FeatureKind.Numeric ? feature.Values.Length : feature.Counts.Values.Sum();
+        return Math.Max(feature.Rows - feature.Nulls, observed);
+    }
+
     /// <summary>Number of chunks the reference is split into by <c>threshold_mode: calibrated</c>.</summary>
     public const int CalibrationChunks = 10;
     /// <summary>The calibrated threshold is mean + this many standard deviations of the chunk values.</summary>
@@ -264,13 +292,15 @@ public static class DriftAnalyzer
 
         bool numericLike = reference.Kind == FeatureKind.Numeric && distinct > AutoMaxDistinctForCategorical;
         bool numeric = reference.Kind == FeatureKind.Numeric;
+        // Evidently drops nulls before it chooses: the sample-size rule counts the reference's non-null values.
+        bool smallReference = NonNullCount(reference) <= AutoLargeReferenceRows;
         (string name, double value, double limit, bool isP) = method switch
         {
-            "auto" when reference.Rows <= AutoLargeReferenceRows && numericLike => ("ks", Get(metrics, "ks_p_value"), DefaultAlpha, true),
-            "auto" when reference.Rows <= AutoLargeReferenceRows && distinct <= 2 => ("z_test", Get(metrics, "z_test_p_value"), DefaultAlpha, true),
-            "auto" when reference.Rows <= AutoLargeReferenceRows => ("chi_square", Get(metrics, "chi_square_p_value"), DefaultAlpha, true),
-            "auto" when numericLike => ("wasserstein_norm", Get(metrics, "wasserstein_norm"), DefaultDistanceThreshold, false),
-            "auto" => ("jensen_shannon", Get(metrics, "jensen_shannon"), DefaultDistanceThreshold, false),
+            "auto" when smallReference && numericLike => ("ks", Get(metrics, "ks_p_value"), threshold ?? DefaultAlpha, true),
+            "auto" when smallReference && distinct <= 2 => ("z_test", Get(metrics, "z_test_p_value"), threshold ?? DefaultAlpha, true),
+            "auto" when smallReference => ("chi_square", Get(metrics, "chi_square_p_value"), threshold ?? DefaultAlpha, true),
+            "auto" when numericLike => ("wasserstein_norm", Get(metrics, "wasserstein_norm"), threshold ?? DefaultDistanceThreshold, false),
+            "auto" => ("jensen_shannon", Get(metrics, "jensen_shannon"), threshold ?? DefaultDistanceThreshold, false),
             "psi" => ("psi", Get(metrics, "psi"), threshold ?? DefaultPsiThreshold, false),
             "ks" or "chi_square" when numeric => ("ks", Get(metrics, "ks_p_value"), threshold ?? DefaultAlpha, true),
             "ks" or "chi_square" => ("chi_square", Get(metrics, "chi_square_p_value"), threshold ?? DefaultAlpha, true),
@@ -278,7 +308,7 @@ public static class DriftAnalyzer
             _ => ("jensen_shannon", Get(metrics, "jensen_shannon"), threshold ?? DefaultDistanceThreshold, false),
         };
         // Distinct-valued numeric features under auto with chi-square/z: the numeric value counts serve.
-        if (numeric && !numericLike && method == "auto" && reference.Rows > AutoLargeReferenceRows)
+        if (numeric && !numericLike && method == "auto" && !smallReference)
         {
             (name, value) = ("jensen_shannon", Get(metrics, "jensen_shannon_counts", Get(metrics, "jensen_shannon")));
         }

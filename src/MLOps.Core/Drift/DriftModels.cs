@@ -14,6 +14,11 @@ public sealed record FeatureProfile
     public long Rows { get; init; }
     /// <summary>True for the model's output (<see cref="PredictionFeature"/>), false for an input column.</summary>
     public bool IsPrediction { get; init; }
+    /// <summary>Smallest numeric value seen (all values, not only the sample); null for categorical features, for
+    /// features without values and in profiles written before this was kept.</summary>
+    public double? Min { get; init; }
+    /// <summary>Largest numeric value seen (all values, not only the sample).</summary>
+    public double? Max { get; init; }
 }
 
 /// <summary>Profiles of every feature of a dataset or window.</summary>

@@ -24,8 +24,8 @@ public readonly record struct ChiSquareResult(double Statistic, double PValue, i
 /// reference's population standard deviation (ddof = 0, as Evidently's np.std), floored at 0.001 as Evidently.</item>
 /// <item>Jensen–Shannon: distance (square root of the divergence) in base 2, in [0, 1], as
 /// scipy.spatial.distance.jensenshannon(p, q, base=2). Numeric values are binned into
-/// <see cref="DefaultJensenShannonBins"/> equal-width bins over the union's [min, max] (last bin closed, as
-/// numpy.histogram); categorical counts are compared over the union of categories.</item>
+/// <see cref="DefaultJensenShannonBins"/> equal-width bins over the union's [min, max] exactly as numpy.histogram
+/// (numpy.linspace edges, every bin half-open but the last); categorical counts are compared over the union of categories.</item>
 /// <item>Chi-square: current counts against reference proportions × current total over the union of
 /// categories; dof = categories − 1; a category never seen in the reference gives an infinite statistic
 /// and p = 0. P-value from the regularized upper incomplete gamma function.</item>
@@ -380,8 +380,9 @@ public static partial class DriftStatistics
         double pos = q * (sorted.Length - 1);
         int lo = (int)Math.Floor(pos);
         if (lo >= sorted.Length - 1) return sorted[^1];
-        double frac = pos - lo;
-        return sorted[lo] + (sorted[lo + 1] - sorted[lo]) * frac;
+        double frac = pos - lo, a = sorted[lo], b = sorted[lo + 1], diff = b - a;
+        // NumPy's _lerp: from the nearer end, so the result matches numpy.quantile to the last bit.
+        return frac >= 0.5 ? b - (diff * (1 - frac)) : a + (diff * frac);
     }
 
     /// <summary>Number of sorted values strictly below <paramref name="x"/>.</summary>
@@ -572,7 +573,9 @@ public static partial class DriftStatistics
         return double.PositiveInfinity;
     }
 
-    /// <summary>Jensen–Shannon distance (base 2) of sorted numeric samples binned into equal-width bins over the union's range.</summary>
+    /// <summary>Jensen–Shannon distance (base 2) of sorted numeric samples binned into equal-width bins over the union's
+    /// range (see <see cref="HistogramSorted"/>): numpy.histogram(x, bins, range=(min, max)) of each sample, then
+    /// scipy.spatial.distance.jensenshannon(p, q, base=2).</summary>
     public static double JensenShannonBinnedSorted(ReadOnlySpan<double> sortedReference, ReadOnlySpan<double> sortedCurrent, int bins = DefaultJensenShannonBins)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(bins, 1);
@@ -582,17 +585,30 @@ public static partial class DriftStatistics
         if (!(hi > lo)) return 0.0; // one value in both samples
         Span<double> p = bins <= 256 ? stackalloc double[bins] : new double[bins];
         Span<double> q = bins <= 256 ? stackalloc double[bins] : new double[bins];
-        FillHistogram(sortedReference, lo, hi, p);
-        FillHistogram(sortedCurrent, lo, hi, q);
+        HistogramSorted(sortedReference, lo, hi, p);
+        HistogramSorted(sortedCurrent, lo, hi, q);
         return JensenShannonDistance(p, q);
     }
 
-    private static void FillHistogram(ReadOnlySpan<double> sorted, double lo, double hi, Span<double> counts)
+    /// <summary>
+    /// Counts of sorted values in <c>counts.Length</c> equal-width bins over [<paramref name="lo"/>, <paramref name="hi"/>],
+    /// as numpy.histogram(values, bins, range=(lo, hi)): the edges are numpy.linspace's, edge k = k·((hi − lo)/bins) + lo
+    /// with the last edge exactly <paramref name="hi"/> (so an edge is not always the double nearest to lo + k·(hi − lo)/bins:
+    /// for [0, 1] in 20 bins edge 3 is 0.15000000000000002, and a value of 0.15 counts in bin 2); every bin is
+    /// [edge k, edge k+1) except the last, which is closed. Values outside the range are not counted.
+    /// </summary>
+    public static void HistogramSorted(ReadOnlySpan<double> sorted, double lo, double hi, Span<double> counts)
     {
-        int bins = counts.Length, prev = 0;
+        int bins = counts.Length;
+        if (bins == 0) return;
+        double delta = hi - lo, step = delta / bins;
+        int prev = LowerBound(sorted, lo);
         for (int b = 0; b < bins; b++)
         {
-            int end = b == bins - 1 ? sorted.Length : LowerBound(sorted, lo + (hi - lo) * (b + 1) / bins);
+            int k = b + 1;
+            // numpy.linspace: k·step + lo; for a subnormal step (0) it scales first, as numpy does.
+            double edge = step == 0 ? (k / (double)bins * delta) + lo : (k * step) + lo;
+            int end = b == bins - 1 ? UpperBound(sorted, hi) : Math.Max(prev, LowerBound(sorted, edge));
             counts[b] = end - prev;
             prev = end;
         }

@@ -66,6 +66,30 @@ public static class PredictionFeature
         return profile.Features.FirstOrDefault(f => f.IsPrediction);
     }
 
+    /// <summary>The reference features a comparison judges: without the prediction feature when the spec turns it off
+    /// or the current data has no predictions (then <paramref name="note"/> says so); a note too when the current data
+    /// has predictions but the reference has none (a version trained before prediction drift was profiled).</summary>
+    public static DatasetProfile JudgedReference(DatasetProfile reference, bool currentHasPrediction, MonitoringSpec monitoring, out string? note)
+    {
+        ArgumentNullException.ThrowIfNull(reference);
+        ArgumentNullException.ThrowIfNull(monitoring);
+        note = null;
+        var hasPrediction = reference.Features.Any(f => f.IsPrediction);
+        var off = string.Equals(monitoring.Drift.Prediction?.Trim(), "off", StringComparison.OrdinalIgnoreCase);
+        if (!off && !hasPrediction && currentHasPrediction)
+        {
+            note = "prediction drift not judged: the reference profile has no prediction feature (a version trained before prediction drift was profiled)";
+        }
+        else if (!off && hasPrediction && !currentHasPrediction)
+        {
+            note = "prediction drift not judged: the current data has no predictions";
+        }
+
+        return hasPrediction && (off || !currentHasPrediction)
+            ? reference with { Features = [.. reference.Features.Where(f => !f.IsPrediction)] }
+            : reference;
+    }
+
     /// <summary>True when the CSV's header has <paramref name="column"/>. Reads the header only.</summary>
     public static bool CsvHasColumn(Stream csv, string column)
     {
@@ -115,6 +139,9 @@ public static class PredictionFeature
 
         /// <summary>Rows seen so far (nulls included).</summary>
         public long Rows => _rows;
+
+        /// <summary>The underlying accumulator (for the binary profile writer).</summary>
+        internal ProfileBuilder.Accumulator Accumulator => _accumulator;
 
         /// <summary>Adds one prediction; a missing prediction (or a missing probability of a binary model) is a null.</summary>
         public void Add(Prediction? prediction)

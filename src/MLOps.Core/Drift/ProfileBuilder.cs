@@ -48,20 +48,9 @@ public static class ProfileBuilder
     public static DatasetProfile FromRows(IEnumerable<IReadOnlyDictionary<string, string?>> rows, WorkflowDefinition workflow, int maxValuesPerFeature = 100_000)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        ArgumentNullException.ThrowIfNull(workflow);
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxValuesPerFeature, 1);
-        var accumulators = CreateAccumulators(workflow, maxValuesPerFeature);
-        long count = 0;
-        foreach (var row in rows)
-        {
-            count++;
-            foreach (var acc in accumulators)
-            {
-                if (row.TryGetValue(acc.Name, out var text) && text is not null) acc.Add(text.AsSpan());
-                else acc.AddNull();
-            }
-        }
-        return Build(accumulators, count);
+        var accumulator = new ProfileAccumulator(workflow, maxValuesPerFeature);
+        foreach (var row in rows) accumulator.Add(row);
+        return accumulator.ToProfile();
     }
 
     /// <summary>
@@ -77,74 +66,97 @@ public static class ProfileBuilder
         ArgumentOutOfRangeException.ThrowIfLessThan(maxValuesPerFeature, 1);
         if (parts.Count == 0) return new DatasetProfile { Features = [], Rows = 0 };
         long rows = parts.Sum(p => p.Rows);
+        var partRows = parts.Select(p => p.Rows).ToArray();
         var features = new List<FeatureProfile>(parts[0].Features.Count);
         for (int f = 0; f < parts[0].Features.Count; f++)
         {
             var first = parts[0].Features[f];
             var same = parts.Select(p => p.Features.FirstOrDefault(x => x.Name == first.Name)).ToArray();
-            long nulls = 0;
-            for (int i = 0; i < parts.Count; i++) nulls += same[i]?.Nulls ?? parts[i].Rows;
-            if (first.Kind == FeatureKind.Categorical)
-            {
-                var counts = new Dictionary<string, long>(StringComparer.Ordinal);
-                foreach (var part in same)
-                {
-                    if (part is null) continue;
-                    foreach (var (key, count) in part.Counts) counts[key] = counts.GetValueOrDefault(key) + count;
-                }
-                features.Add(first with { Counts = counts, Values = [], Nulls = nulls, Rows = rows });
-                continue;
-            }
-
-            var seen = same.Select((p, i) => p is null ? 0 : Math.Max(p.Rows - p.Nulls, p.Values.Length)).ToArray();
-            long totalSeen = seen.Sum();
-            long totalValues = same.Sum(p => (long)(p?.Values.Length ?? 0));
-            double[] values;
-            if (totalValues <= maxValuesPerFeature)
-            {
-                values = [.. same.SelectMany(p => p?.Values ?? [])];
-            }
-            else
-            {
-                // Largest-remainder quotas proportional to each part's non-null count, capped by its sample.
-                var quota = new int[same.Length];
-                var remainders = new double[same.Length];
-                int assigned = 0;
-                for (int i = 0; i < same.Length; i++)
-                {
-                    double exact = totalSeen == 0 ? 0 : (double)maxValuesPerFeature * seen[i] / totalSeen;
-                    quota[i] = Math.Min((int)exact, same[i]?.Values.Length ?? 0);
-                    remainders[i] = exact - Math.Floor(exact);
-                    assigned += quota[i];
-                }
-                foreach (int i in Enumerable.Range(0, same.Length).OrderByDescending(i => remainders[i]).ThenBy(i => i))
-                {
-                    if (assigned >= maxValuesPerFeature) break;
-                    if (quota[i] < (same[i]?.Values.Length ?? 0))
-                    {
-                        quota[i]++;
-                        assigned++;
-                    }
-                }
-                values = new double[assigned];
-                int at = 0;
-                for (int i = 0; i < same.Length; i++)
-                {
-                    if (quota[i] == 0) continue;
-                    double[] copy = [.. same[i]!.Values];
-                    var random = new Random(ReservoirSeed + f + (i * 7919));
-                    for (int k = 0; k < quota[i]; k++)
-                    {
-                        int j = k + random.Next(copy.Length - k);
-                        (copy[k], copy[j]) = (copy[j], copy[k]);
-                    }
-                    Array.Copy(copy, 0, values, at, quota[i]);
-                    at += quota[i];
-                }
-            }
-            features.Add(first with { Values = values, Counts = new Dictionary<string, long>(), Nulls = nulls, Rows = rows });
+            features.Add(MergeFeature(f, same, partRows, maxValuesPerFeature, copy: true));
         }
         return new DatasetProfile { Features = features, Rows = rows };
+    }
+
+    /// <summary>
+    /// Merges one feature of <see cref="Merge"/>: <paramref name="position"/> is its index in the first part,
+    /// <paramref name="same"/> holds each part's profile of it (null where a part lacks it; the first part's is not
+    /// null) and <paramref name="partRows"/> each part's rows. With <paramref name="copy"/> false the parts' value
+    /// arrays are shuffled in place (the caller owns them).
+    /// </summary>
+    internal static FeatureProfile MergeFeature(int position, IReadOnlyList<FeatureProfile?> same, IReadOnlyList<long> partRows, int maxValuesPerFeature, bool copy)
+    {
+        var first = same[0] ?? throw new ArgumentException("the first part must hold the feature", nameof(same));
+        long rows = partRows.Sum();
+        long nulls = 0;
+        for (int i = 0; i < same.Count; i++) nulls += same[i]?.Nulls ?? partRows[i];
+        if (first.Kind == FeatureKind.Categorical)
+        {
+            var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+            foreach (var part in same)
+            {
+                if (part is null) continue;
+                foreach (var (key, count) in part.Counts) counts[key] = counts.GetValueOrDefault(key) + count;
+            }
+            return first with { Counts = counts, Values = [], Nulls = nulls, Rows = rows };
+        }
+
+        var seen = same.Select((p, i) => p is null ? 0 : Math.Max(p.Rows - p.Nulls, p.Values.Length)).ToArray();
+        long totalSeen = seen.Sum();
+        long totalValues = same.Sum(p => (long)(p?.Values.Length ?? 0));
+        double[] values;
+        if (totalValues <= maxValuesPerFeature)
+        {
+            values = [.. same.SelectMany(p => p?.Values ?? [])];
+        }
+        else
+        {
+            // Largest-remainder quotas proportional to each part's non-null count, capped by its sample.
+            var quota = new int[same.Count];
+            var remainders = new double[same.Count];
+            int assigned = 0;
+            for (int i = 0; i < same.Count; i++)
+            {
+                double exact = totalSeen == 0 ? 0 : (double)maxValuesPerFeature * seen[i] / totalSeen;
+                quota[i] = Math.Min((int)exact, same[i]?.Values.Length ?? 0);
+                remainders[i] = exact - Math.Floor(exact);
+                assigned += quota[i];
+            }
+            foreach (int i in Enumerable.Range(0, same.Count).OrderByDescending(i => remainders[i]).ThenBy(i => i))
+            {
+                if (assigned >= maxValuesPerFeature) break;
+                if (quota[i] < (same[i]?.Values.Length ?? 0))
+                {
+                    quota[i]++;
+                    assigned++;
+                }
+            }
+            values = new double[assigned];
+            int at = 0;
+            for (int i = 0; i < same.Count; i++)
+            {
+                if (quota[i] == 0) continue;
+                double[] sample = copy ? [.. same[i]!.Values] : same[i]!.Values;
+                var random = new Random(ReservoirSeed + position + (i * 7919));
+                for (int k = 0; k < quota[i]; k++)
+                {
+                    int j = k + random.Next(sample.Length - k);
+                    (sample[k], sample[j]) = (sample[j], sample[k]);
+                }
+                Array.Copy(sample, 0, values, at, quota[i]);
+                at += quota[i];
+            }
+        }
+        double? min = null, max = null;
+        foreach (var part in same)
+        {
+            if (part is null) continue;
+            // Profiles written before exact bounds were kept fall back to their sample's bounds.
+            double? low = part.Min ?? (part.Values.Length > 0 ? part.Values.Min() : null);
+            double? high = part.Max ?? (part.Values.Length > 0 ? part.Values.Max() : null);
+            if (low is { } l && (min is null || l < min)) min = l;
+            if (high is { } h && (max is null || h > max)) max = h;
+        }
+        return first with { Values = values, Counts = new Dictionary<string, long>(), Nulls = nulls, Rows = rows, Min = min, Max = max };
     }
 
     /// <summary>The feature columns of a workflow's contract, in contract order.</summary>
@@ -158,7 +170,7 @@ public static class ProfileBuilder
             .ToList();
     }
 
-    private static Accumulator[] CreateAccumulators(WorkflowDefinition workflow, int maxValues)
+    internal static Accumulator[] CreateAccumulators(WorkflowDefinition workflow, int maxValues)
     {
         var columns = FeatureColumns(workflow);
         var result = new Accumulator[columns.Count];
@@ -166,7 +178,7 @@ public static class ProfileBuilder
         return result;
     }
 
-    private static DatasetProfile Build(Accumulator[] accumulators, long rows)
+    internal static DatasetProfile Build(Accumulator[] accumulators, long rows)
         => new() { Rows = rows, Features = accumulators.Select(a => a.ToProfile(rows)).ToList() };
 
     internal sealed class Accumulator
@@ -182,6 +194,8 @@ public static class ProfileBuilder
         private long _nextReplacement;
         private double _weight;
         private long _nulls;
+        private double _min = double.PositiveInfinity;
+        private double _max = double.NegativeInfinity;
 
         public Accumulator(ColumnSpec column, int maxValues, int seed)
         {
@@ -193,6 +207,15 @@ public static class ProfileBuilder
         }
 
         public string Name => _column.Name;
+
+        public bool IsNumeric => _numeric;
+
+        public long Nulls => _nulls;
+
+        /// <summary>The sample so far (not a copy).</summary>
+        public List<double> ValueList => _values;
+
+        public IReadOnlyDictionary<string, long> Counts => _counts;
 
         public void AddNull() => _nulls++;
 
@@ -241,6 +264,8 @@ public static class ProfileBuilder
         private void AddValue(double v)
         {
             _seen++;
+            if (v < _min) _min = v;
+            if (v > _max) _max = v;
             if (_values.Count < _maxValues)
             {
                 _values.Add(v);
@@ -276,6 +301,14 @@ public static class ProfileBuilder
             Counts = _numeric ? new Dictionary<string, long>() : new Dictionary<string, long>(_counts, StringComparer.Ordinal),
             Nulls = _nulls,
             Rows = rows,
+            Min = Min,
+            Max = Max,
         };
+
+        /// <summary>Smallest numeric value seen; null for categorical features and before any value.</summary>
+        public double? Min => _numeric && _seen > 0 ? _min : null;
+
+        /// <summary>Largest numeric value seen; null for categorical features and before any value.</summary>
+        public double? Max => _numeric && _seen > 0 ? _max : null;
     }
 }

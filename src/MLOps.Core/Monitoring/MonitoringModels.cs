@@ -38,4 +38,6 @@ public sealed record DriftAuditRecord
     /// <summary>The retraining run the audit started, if any.</summary>
     public string? RetrainRunId { get; init; }
     public string? Decision { get; init; }
+    /// <summary>URI of the audit's HTML report (null in audits stored before it was recorded).</summary>
+    public string? ReportUri { get; init; }
 }

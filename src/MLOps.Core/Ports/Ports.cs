@@ -57,6 +57,9 @@ public interface IArtifactStore
     Task<ArtifactRef> SaveAsync(string path, Stream content, CancellationToken cancellationToken = default);
     Task<ArtifactRef> SaveJsonAsync<T>(string path, T value, CancellationToken cancellationToken = default);
     Task<Stream> OpenReadAsync(string uri, CancellationToken cancellationToken = default);
+    /// <summary>Opens <paramref name="length"/> bytes of the artifact at <paramref name="uri"/> from
+    /// <paramref name="offset"/> (one ranged read): what reads one feature of a stored binary profile.</summary>
+    Task<Stream> OpenReadRangeAsync(string uri, long offset, long length, CancellationToken cancellationToken = default);
     Task<T?> ReadJsonAsync<T>(string uri, CancellationToken cancellationToken = default);
     /// <summary>Reads JSON stored at a container-relative path; null when nothing is stored there.</summary>
     Task<T?> TryReadJsonAtAsync<T>(string path, CancellationToken cancellationToken = default);

@@ -32,6 +32,31 @@ public static class DriftReportHtml
         IReadOnlyDictionary<string, IReadOnlyList<double>>? history = null, string title = "Drift report")
     {
         ArgumentNullException.ThrowIfNull(report);
+        var refByName = reference?.Features.ToDictionary(f => f.Name, StringComparer.Ordinal) ?? [];
+        var curByName = current?.Features.ToDictionary(f => f.Name, StringComparer.Ordinal) ?? [];
+        var histograms = report.Features.Select(f => HistogramSvg(refByName.GetValueOrDefault(f.Feature), curByName.GetValueOrDefault(f.Feature), f.Kind)).ToList();
+        return RenderWithHistograms(report, histograms, history, title);
+    }
+
+    /// <summary>Renders an audit with histograms drawn beforehand by <see cref="HistogramSvg"/>, one per report
+    /// feature in report order (so the profiles need not be held while rendering).</summary>
+    public static string RenderWithHistograms(DriftAuditRecord audit, IReadOnlyList<string> histograms,
+        IReadOnlyDictionary<string, IReadOnlyList<double>>? history = null)
+    {
+        ArgumentNullException.ThrowIfNull(audit);
+        string title = string.Create(CultureInfo.InvariantCulture,
+            $"Drift audit {audit.AuditId} — {audit.Model} v{audit.Version}, window {audit.WindowStart:u} to {audit.WindowEnd:u}");
+        return RenderWithHistograms(audit.Report, histograms, history, title);
+    }
+
+    /// <summary>Renders a report with histograms drawn beforehand, one per report feature in report order.</summary>
+    public static string RenderWithHistograms(DriftReport report, IReadOnlyList<string> histograms,
+        IReadOnlyDictionary<string, IReadOnlyList<double>>? history = null, string title = "Drift report")
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        ArgumentNullException.ThrowIfNull(histograms);
+        if (histograms.Count != report.Features.Count)
+            throw new ArgumentException($"{histograms.Count} histograms for {report.Features.Count} features", nameof(histograms));
         var sb = new StringBuilder(32 * 1024);
         Open(sb, title);
         sb.Append("<p class=\"").Append(report.Alert || report.DriftedFeatures > 0 ? "bad" : "ok").Append("\">").Append(E(report.Summary)).Append("</p>\n")
@@ -56,14 +81,13 @@ public static class DriftReportHtml
         }
         sb.Append("</table>\n");
 
-        var refByName = reference?.Features.ToDictionary(f => f.Name, StringComparer.Ordinal) ?? [];
-        var curByName = current?.Features.ToDictionary(f => f.Name, StringComparer.Ordinal) ?? [];
-        foreach (var f in report.Features)
+        for (int i = 0; i < report.Features.Count; i++)
         {
+            var f = report.Features[i];
             sb.Append("<h2 id=\"f-").Append(E(Anchor(f.Feature))).Append('"').Append(f.IsPrediction ? " class=\"prediction\"" : "").Append('>')
               .Append(E(f.Feature)).Append(f.IsPrediction ? " (model output)" : "").Append(" <span class=\"")
               .Append(f.Drifted ? "bad\">drifted" : "ok\">stable").Append("</span></h2>\n");
-            Histogram(sb, refByName.GetValueOrDefault(f.Feature), curByName.GetValueOrDefault(f.Feature), f.Kind);
+            sb.Append(histograms[i]);
             sb.Append("<table><tr><th>metric</th><th>value</th></tr>\n");
             foreach (var (name, value) in f.Metrics.OrderBy(m => m.Key, StringComparer.Ordinal))
             {
@@ -83,7 +107,15 @@ public static class DriftReportHtml
 
     private static string Anchor(string name) => string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_'));
 
-    /// <summary>One SVG per feature: paired bars, each side normalized to shares so windows of any size compare.</summary>
+    /// <summary>The histogram of one feature (an SVG element): paired bars, each side normalized to shares so windows
+    /// of any size compare. A null profile draws as empty.</summary>
+    public static string HistogramSvg(FeatureProfile? reference, FeatureProfile? current, FeatureKind kind)
+    {
+        var sb = new StringBuilder(4096);
+        Histogram(sb, reference, current, kind);
+        return sb.ToString();
+    }
+
     private static void Histogram(StringBuilder sb, FeatureProfile? reference, FeatureProfile? current, FeatureKind kind)
     {
         string[] labels;

@@ -40,6 +40,7 @@ public static class ValidationReportHtml
         }
         sb.Append("</table>\n");
 
+        ReferenceSection(sb, report);
         Duplicates(sb, report);
 
         sb.Append("<h2>First issues</h2>\n");
@@ -95,6 +96,55 @@ public static class ValidationReportHtml
                 sb.Append("<li>").Append(E(warning)).Append("</li>\n");
             }
             sb.Append("</ul>\n");
+        }
+    }
+
+    /// <summary>Signals against the reference (the production version's training data): per category column the
+    /// unseen-category rate and the category shift (Jensen–Shannon distance, PSI) with a bar each; per numeric column
+    /// the reference range and the share of values outside it.</summary>
+    private static void ReferenceSection(StringBuilder sb, DatasetValidationReport report)
+    {
+        if (report.Reference is null)
+        {
+            return;
+        }
+        sb.Append("<h2>Against the reference</h2>\n<p class=\"muted\">reference: ").Append(E(report.Reference))
+          .Append(report.ReferenceRows is { } rows ? string.Create(CultureInfo.InvariantCulture, $", {rows} rows") : "").Append("</p>\n");
+        var categorical = report.Columns.Where(c => c.CategoryShift is not null || c.UnseenCategoryRate is not null).ToList();
+        var numeric = report.Columns.Where(c => c.OutOfReferenceBoundsRate is not null).ToList();
+        if (categorical.Count == 0 && numeric.Count == 0)
+        {
+            sb.Append("<p class=\"muted\">no column compared</p>\n");
+            return;
+        }
+        if (categorical.Count > 0)
+        {
+            sb.Append("<p class=\"legend muted\"><span style=\"background:#cf222e\"></span>unseen-category rate")
+              .Append("<span style=\"background:#bf8700\"></span>category shift (Jensen–Shannon, 0–1)</p>\n")
+              .Append("<table><tr><th>column</th><th>unseen-category rate</th><th>unseen categories</th><th>category shift (JS)</th><th>PSI</th><th>chart</th></tr>\n");
+            foreach (var c in categorical)
+            {
+                sb.Append("<tr><td>").Append(E(c.Name)).Append("</td><td class=\"num\">").Append(c.UnseenCategoryRate is { } u ? P(u) : "–")
+                  .Append(CultureInfo.InvariantCulture, $" ({c.UnseenCategoryValues ?? 0})</td><td>").Append(E(string.Join(", ", c.UnseenCategories ?? [])))
+                  .Append("</td><td class=\"num\">").Append(c.CategoryShift is { } js ? N(js) : "–")
+                  .Append("</td><td class=\"num\">").Append(c.CategoryPsi is { } psi ? N(psi) : "–").Append("</td><td>");
+                RateChart(sb, 0, c.UnseenCategoryRate ?? 0, c.CategoryShift ?? 0);
+                sb.Append("</td></tr>\n");
+            }
+            sb.Append("</table>\n");
+        }
+        if (numeric.Count > 0)
+        {
+            sb.Append("<table><tr><th>column</th><th>reference min</th><th>reference max</th><th>outside the reference range</th><th>chart</th></tr>\n");
+            foreach (var c in numeric)
+            {
+                sb.Append("<tr><td>").Append(E(c.Name)).Append("</td><td class=\"num\">").Append(c.ReferenceMin is { } min ? N(min) : "–")
+                  .Append("</td><td class=\"num\">").Append(c.ReferenceMax is { } max ? N(max) : "–")
+                  .Append("</td><td class=\"num\">").Append(P(c.OutOfReferenceBoundsRate ?? 0)).Append(CultureInfo.InvariantCulture, $" ({c.OutOfReferenceBounds ?? 0})</td><td>");
+                RateChart(sb, 0, 0, c.OutOfReferenceBoundsRate ?? 0);
+                sb.Append("</td></tr>\n");
+            }
+            sb.Append("</table>\n");
         }
     }
 

@@ -48,6 +48,12 @@ public sealed record DataContract
     /// <summary>Largest share of exact duplicate rows allowed (0–1; 0 forbids any). Unset, duplicates are counted and
     /// reported as a warning; set and exceeded, they fail validation. Unique columns (the id) are not compared.</summary>
     public double? MaxDuplicateRate { get; init; }
+    /// <summary>Default for every category and boolean column's <see cref="ColumnSpec.MaxUnseenCategoryRate"/>.</summary>
+    public double? MaxUnseenCategoryRate { get; init; }
+    /// <summary>Default for every category and boolean column's <see cref="ColumnSpec.MaxCategoryShift"/>.</summary>
+    public double? MaxCategoryShift { get; init; }
+    /// <summary>Default for every number and integer column's <see cref="ColumnSpec.MaxOutOfReferenceRate"/>.</summary>
+    public double? MaxOutOfReferenceRate { get; init; }
     /// <summary>The label column (set by the parser from <c>model.label</c>); when set, an empty label fails validation.</summary>
     public string? Label { get; init; }
     /// <summary>Named slices of the data (<c>data.segments</c>) that segment gates judge on their own.</summary>
@@ -82,6 +88,16 @@ public sealed record ColumnSpec
     public bool Unique { get; init; }
     /// <summary>False keeps a column out of the model's features (it is still validated).</summary>
     public bool Feature { get; init; } = true;
+    /// <summary>Largest share (0–1) of non-null values whose category the reference (the production version's training
+    /// data) never saw. Set and exceeded, the dataset fails; unset (here and in <c>data</c>), any unseen category is a
+    /// warning.</summary>
+    public double? MaxUnseenCategoryRate { get; init; }
+    /// <summary>Largest category shift against the reference: Jensen–Shannon distance, base 2 (0–1). Set and exceeded,
+    /// the dataset fails; unset, a shift of 0.1 or more (Azure ML's and Evidently's default) is a warning.</summary>
+    public double? MaxCategoryShift { get; init; }
+    /// <summary>Largest share (0–1) of non-null values outside the reference's [min, max]. Set and exceeded, the dataset
+    /// fails; unset, the rate is only reported.</summary>
+    public double? MaxOutOfReferenceRate { get; init; }
 }
 
 /// <summary>How a model is trained: the ML.NET trainer, its parameters, the holdout split.</summary>
@@ -211,14 +227,17 @@ public sealed record DriftSpec
 {
     /// <summary><c>auto</c> (Evidently's rules), <c>psi</c>, <c>ks</c>, <c>wasserstein</c>, <c>jensen_shannon</c>, <c>chi_square</c>.</summary>
     public string Method { get; init; } = "auto";
-    /// <summary>Threshold of the deciding method; null takes the method's default.</summary>
+    /// <summary>Threshold of the deciding method — with <c>auto</c>, of whichever test it picks (an alpha for a p-value
+    /// test, a limit for a distance), as Evidently's <c>stattest_threshold</c>; null takes the method's default. Under
+    /// <c>calibrated</c> it is the floor of distance thresholds only.</summary>
     public double? Threshold { get; init; }
     /// <summary>Share of features that must drift for the dataset to count as drifted.</summary>
     public double DatasetShare { get; init; } = 0.5;
     /// <summary><c>fixed</c> (the method's threshold) or <c>calibrated</c> (mean + 3σ of the deciding metric over
     /// chunks of the reference, never below a floor).</summary>
     public string ThresholdMode { get; init; } = "fixed";
-    /// <summary><c>none</c> or <c>benjamini_hochberg</c>: adjust p-values across features when a p-value test decides.</summary>
+    /// <summary><c>none</c> or <c>benjamini_hochberg</c>: adjust p-values across features when a p-value test decides
+    /// (only with <c>fixed</c> thresholds and a method that yields p-values: auto, ks, chi_square).</summary>
     public string Fdr { get; init; } = "none";
     /// <summary>Alert only when <c>K</c> of the last <c>N</c> judged windows drifted.</summary>
     public AlertAfterSpec AlertAfter { get; init; } = new();

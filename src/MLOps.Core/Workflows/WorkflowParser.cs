@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Xml;
 using Cronos;
+using MLOps.Core.Drift;
 using MLOps.Core.Training;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -165,9 +166,11 @@ public static class WorkflowParser
     };
 
     private static readonly string[] ModelKeys = ["name", "task", "label", "id", "risk", "description", "owners", "intended_uses", "excluded_uses"];
-    private static readonly string[] DataKeys = ["columns", "min_rows", "max_rows", "allow_extra_columns", "max_duplicate_rate", "segments"];
+    private static readonly string[] DataKeys = ["columns", "min_rows", "max_rows", "allow_extra_columns", "max_duplicate_rate", "segments",
+        "max_unseen_category_rate", "max_category_shift", "max_out_of_reference_rate"];
     private static readonly string[] SegmentKeys = ["name", "where"];
-    private static readonly string[] ColumnKeys = ["name", "type", "nullable", "max_null_rate", "min", "max", "values", "unique", "feature"];
+    private static readonly string[] ColumnKeys = ["name", "type", "nullable", "max_null_rate", "min", "max", "values", "unique", "feature",
+        "max_unseen_category_rate", "max_category_shift", "max_out_of_reference_rate"];
     private static readonly string[] TrainingKeys = ["trainer", "parameters", "holdout", "seed", "grid", "select_by", "max_candidates", "max_parallel", "validation"];
     private static readonly string[] GridOnlyKeys = ["select_by", "max_candidates", "max_parallel", "validation"];
     private static readonly string[] GateKeys = ["metric", "min", "max", "min_absolute_change", "min_relative_change", "segment", "min_rows", "on_small_segment"];
@@ -351,6 +354,9 @@ public static class WorkflowParser
             {
                 Error(f.MarkOf("max_duplicate_rate"), $"'data.max_duplicate_rate' must be between 0 and 1; got {Fmt(maxDuplicateRate.Value)}");
             }
+            var maxUnseen = Rate(f, "max_unseen_category_rate", "'data.max_unseen_category_rate'");
+            var maxShift = Rate(f, "max_category_shift", "'data.max_category_shift'");
+            var maxOutOfReference = Rate(f, "max_out_of_reference_rate", "'data.max_out_of_reference_rate'");
             if (minRows < 0)
             {
                 Error(f.MarkOf("min_rows"), $"'data.min_rows' must be 0 or more; got {minRows}");
@@ -409,6 +415,9 @@ public static class WorkflowParser
                 MaxRows = maxRows,
                 AllowExtraColumns = allowExtra ?? false,
                 MaxDuplicateRate = maxDuplicateRate,
+                MaxUnseenCategoryRate = maxUnseen,
+                MaxCategoryShift = maxShift,
+                MaxOutOfReferenceRate = maxOutOfReference,
                 Segments = ReadSegments(f, columns),
             };
         }
@@ -489,6 +498,17 @@ public static class WorkflowParser
             return segments;
         }
 
+        /// <summary>An optional share between 0 and 1.</summary>
+        private double? Rate(Fields f, string key, string what)
+        {
+            var value = Num(f, key);
+            if (value is < 0 or > 1)
+            {
+                Error(f.MarkOf(key), $"{what} must be between 0 and 1; got {Fmt(value.Value)}");
+            }
+            return value;
+        }
+
         private ColumnSpec? ReadColumn(Fields f)
         {
             var name = Str(f, "name", required: true);
@@ -502,6 +522,20 @@ public static class WorkflowParser
             var feature = Bool(f, "feature");
             var label = name is null ? f.Path : $"column '{name}'";
             var effectiveType = type ?? ColumnType.Number;
+            var maxUnseen = Rate(f, "max_unseen_category_rate", $"'max_unseen_category_rate' of {label}");
+            var maxShift = Rate(f, "max_category_shift", $"'max_category_shift' of {label}");
+            var maxOutOfReference = Rate(f, "max_out_of_reference_rate", $"'max_out_of_reference_rate' of {label}");
+            foreach (var key in (string[])["max_unseen_category_rate", "max_category_shift"])
+            {
+                if (f.Entries.ContainsKey(key) && effectiveType is not (ColumnType.Category or ColumnType.Boolean))
+                {
+                    Error(f.MarkOf(key), $"'{key}' applies to category and boolean columns; {label} is {Lower(effectiveType)}");
+                }
+            }
+            if (maxOutOfReference is not null && effectiveType is not (ColumnType.Number or ColumnType.Integer))
+            {
+                Error(f.MarkOf("max_out_of_reference_rate"), $"'max_out_of_reference_rate' applies to number and integer columns; {label} is {Lower(effectiveType)}");
+            }
 
             if (maxNullRate is < 0 or > 1)
             {
@@ -546,6 +580,9 @@ public static class WorkflowParser
                 Values = values,
                 Unique = unique ?? false,
                 Feature = feature ?? true,
+                MaxUnseenCategoryRate = maxUnseen,
+                MaxCategoryShift = maxShift,
+                MaxOutOfReferenceRate = maxOutOfReference,
             };
         }
 
@@ -1084,6 +1121,11 @@ public static class WorkflowParser
             if (fdr is not null && fdr is not ("none" or "benjamini_hochberg"))
             {
                 Error(f.MarkOf("fdr"), $"'monitoring.drift.fdr' must be one of: none, benjamini_hochberg; got '{fdr}'");
+            }
+            else if (fdr == "benjamini_hochberg" && (mode is null or "fixed" or "calibrated")
+                && (method is null || DriftMethods.Contains(method)) && DriftAnalyzer.FdrConflict(method, mode) is { } conflict)
+            {
+                Error(f.MarkOf("fdr"), $"'monitoring.drift.fdr': {conflict}");
             }
             var prediction = Str(f, "prediction");
             if (prediction is not null && !PredictionDriftModes.Contains(prediction))

@@ -51,6 +51,20 @@ public sealed class BlobArtifactStore : IArtifactStore
         return response.Value.Content;
     }
 
+    public async Task<Stream> OpenReadRangeAsync(string uri, long offset, long length, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        if (length == 0)
+        {
+            return new MemoryStream([], writable: false);
+        }
+
+        var blob = _storage.ResolveBlob(uri);
+        var response = await blob.DownloadStreamingAsync(new BlobDownloadOptions { Range = new HttpRange(offset, length) }, cancellationToken);
+        return response.Value.Content;
+    }
+
     public async Task<T?> ReadJsonAsync<T>(string uri, CancellationToken cancellationToken = default)
     {
         var blob = _storage.ResolveBlob(uri);

@@ -3,6 +3,7 @@ using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 using MLOps.Core.Data;
+using MLOps.Core.Drift;
 using MLOps.Core.Events;
 using MLOps.Core.Ports;
 using MLOps.Core.Registry;
@@ -21,6 +22,8 @@ public sealed record UploadOutcome(UploadStatus Status, string Blob, string Mess
 /// <summary>
 /// An upload to <c>datasets/&lt;model&gt;/&lt;file&gt;.csv</c> or <c>.parquet</c> (format by extension and magic bytes):
 /// validated against the model's current data contract.
+/// When the model has a <c>production</c> version, the upload is also compared with that version's reference profile
+/// (its training data): unseen categories, category shift and the reference range (<see cref="ReferenceSignals"/>).
 /// Valid: snapshot, register, start the lifecycle run. Invalid: quarantine with a report, emit an event.
 /// Idempotent: the same bytes start the same run once (the run id comes from the content hash).
 /// </summary>
@@ -28,6 +31,7 @@ public sealed class DatasetUploadHandler(
     IWorkflowStore workflows,
     IDatasetStore datasets,
     IModelRegistry registry,
+    IArtifactStore artifacts,
     IEventPublisher events,
     TimeProvider time,
     ILogger<DatasetUploadHandler> logger)
@@ -70,6 +74,7 @@ public sealed class DatasetUploadHandler(
         else
         {
             report = await DatasetValidator.ValidateDatasetAsync(upload.Content, blobName, workflow.Definition.Data, cancellationToken: cancellationToken);
+            report = await AddReferenceSignalsAsync(report, model, blobName, upload.ETag, workflow.Definition.Data, cancellationToken);
         }
 
         var reportJson = JsonSerializer.Serialize(report, ReportJson);
@@ -119,6 +124,49 @@ public sealed class DatasetUploadHandler(
         }, cancellationToken);
         Log.UploadAccepted(logger, blobName, report.Rows, report.Sha256, runId, started ? "started" : "already exists");
         return new UploadOutcome(UploadStatus.Validated, blobName, report.Summary, runId, report.Sha256, report.Rows, Report: report);
+    }
+
+    /// <summary>Compares the upload with the reference profile of the model's production version, reading the upload a
+    /// second time (at the same ETag). No production version: the report as it is. A reference that cannot be read
+    /// does not block the upload: the report says why the signals are missing.</summary>
+    private async Task<DatasetValidationReport> AddReferenceSignalsAsync(DatasetValidationReport report, string model, string blobName,
+        string etag, MLOps.Core.Workflows.DataContract contract, CancellationToken cancellationToken)
+    {
+        if (report.Rows == 0 || report.Issues.Any(i => i.Rule == "malformed"))
+        {
+            return report; // unreadable: never read a poison file twice
+        }
+        var alias = await registry.GetAliasAsync(model, Aliases.Production, cancellationToken);
+        if (alias is null)
+        {
+            return report;
+        }
+        var version = await registry.GetVersionAsync(model, alias.Version, cancellationToken);
+        var referenceName = $"{model} v{alias.Version} ({Aliases.Production})";
+        try
+        {
+            var profile = version?.ReferenceProfileUri is { } uri ? await artifacts.ReadJsonAsync<DatasetProfile>(uri, cancellationToken) : null;
+            if (profile is null)
+            {
+                return Unavailable("it has no reference profile");
+            }
+            await using var again = await datasets.OpenUploadAsync(blobName, cancellationToken);
+            if (again is null || again.ETag != etag)
+            {
+                return Unavailable("the upload changed while it was read");
+            }
+            return await ReferenceSignals.ApplyAsync(report, again.Content, contract, profile, referenceName, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return Unavailable(ex.Message);
+        }
+
+        DatasetValidationReport Unavailable(string why)
+        {
+            Log.ReferenceSignalsSkipped(logger, blobName, referenceName, why);
+            return report with { Warnings = [.. report.Warnings, $"{blobName}: not compared with the reference {referenceName}: {why}"] };
+        }
     }
 
     private static string EventId(string kind, string a, string b) =>

@@ -20,6 +20,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 1012, Level = LogLevel.Information, Message = "Upload {Blob} ignored: {Reason}")]
     public static partial void UploadIgnored(ILogger logger, string blob, string reason);
 
+    [LoggerMessage(EventId = 1013, Level = LogLevel.Warning, Message = "Upload {Blob} not compared with the reference {Reference}: {Reason}")]
+    public static partial void ReferenceSignalsSkipped(ILogger logger, string blob, string reference, string reason);
+
     [LoggerMessage(EventId = 1020, Level = LogLevel.Information, Message = "Drift audit {AuditId} of {Model} v{Version}: {Summary}; decision: {Decision}")]
     public static partial void DriftAudited(ILogger logger, string auditId, string model, int version, string summary, string decision);
 

@@ -41,9 +41,9 @@ public static class DriftAuditOrchestrator
         return registry;
     }
 
-    /// <summary>The artifact path of a partition's profile: under the audit's instance, by position in the window.</summary>
+    /// <summary>The artifact path of a partition's profile (binary, see <see cref="MLOps.Core.Drift.ProfileBinary"/>): under the audit's instance, by position in the window.</summary>
     public static string ProfilePath(string model, string instanceId, int partition) =>
-        $"{model}/audits/{instanceId}/partition-{partition:D4}.json";
+        $"{model}/audits/{instanceId}/partition-{partition:D4}.profile";
 
     /// <summary>The audit as an orchestration.</summary>
     public static async Task<DriftAuditResult> RunAsync(TaskOrchestrationContext context, DriftAuditInput input)

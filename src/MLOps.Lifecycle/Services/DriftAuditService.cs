@@ -233,15 +233,17 @@ public sealed class DriftAuditService(
         return ranges;
     }
 
-    /// <summary>Step 2 of an audit, one per range, in parallel: profiles the audited version's rows of the range
-    /// (<see cref="ProfileBuilder.FromRows"/>, the same as a single pass) and its captured predictions (the
-    /// <see cref="PredictionFeature"/>) and stores the profile as JSON; returns its URI.</summary>
+    /// <summary>Step 2 of an audit, one per range, in parallel: streams the audited version's rows of the range into a
+    /// <see cref="ProfileAccumulator"/> (no list of rows; the same profile as <see cref="ProfileBuilder.FromRows"/> in a
+    /// single pass) and its captured predictions into the <see cref="PredictionFeature"/>, and stores them in the binary
+    /// format of <see cref="ProfileBinary"/> (staged in a temporary file, so the samples are not copied in memory);
+    /// returns its URI.</summary>
     public async Task<PartitionProfileRef> ProfilePartitionAsync(ProfilePartitionInput input, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(input);
         var workflow = await workflows.GetAsync(input.Model, input.WorkflowHash, cancellationToken)
             ?? throw new InvalidDataException($"workflow {input.WorkflowHash} of '{input.Model}' does not exist");
-        var rows = new List<IReadOnlyDictionary<string, string?>>();
+        var profile = new ProfileAccumulator(workflow.Definition);
         var predictions = PredictionFeature.Enabled(workflow.Definition) ? PredictionFeature.Create(workflow.Definition) : null;
         var records = 0;
         await foreach (var record in inference.ReadRangeAsync(input.Model, input.WindowStart, input.WindowEnd, input.Range, cancellationToken))
@@ -249,21 +251,31 @@ public sealed class DriftAuditService(
             if (record.Version == input.Version)
             {
                 records++;
-                rows.AddRange(record.Rows);
+                foreach (var row in record.Rows)
+                {
+                    profile.Add(row);
+                }
+
                 predictions?.Add(record);
             }
         }
 
-        var profile = PredictionFeature.Append(ProfileBuilder.FromRows(rows, workflow.Definition), predictions?.ToProfile());
-        var saved = await artifacts.SaveJsonAsync(input.ProfilePath, profile, cancellationToken);
+        await using var staged = new FileStream(Path.Combine(Path.GetTempPath(), $"mlops-profile-{Guid.NewGuid():N}.tmp"), FileMode.CreateNew,
+            FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+        profile.WriteBinary(staged, predictions);
+        staged.Position = 0;
+        var saved = await artifacts.SaveAsync(input.ProfilePath, staged, cancellationToken);
         return new PartitionProfileRef { Uri = saved.Uri, Records = records, Rows = profile.Rows, Bytes = saved.Length };
     }
 
-    /// <summary>Step 3 of an audit: merges the partition profiles (in window order; exact when the window's values fit
-    /// the sample size), compares them with the reference, applies alert_after over the stored audits, decides on
-    /// retraining (starting the run through <paramref name="client"/>), stores the audit (every metric, per-feature
-    /// history in Table storage) and its HTML report, and publishes the events. Idempotent by audit id: a retry after
-    /// the audit was stored returns it as stored.</summary>
+    /// <summary>Step 3 of an audit: merges the partition profiles feature by feature (<see cref="PartitionProfileMerge"/>:
+    /// one feature's section of every partition in memory at a time, in window order; exact when the window's values
+    /// fit the sample size), compares each with the reference as it is merged (<see cref="DriftComparison"/>), applies
+    /// alert_after over the stored audits, decides on retraining (starting the run through <paramref name="client"/>),
+    /// stores the audit (every metric, per-feature history in Table storage) and its HTML report, and publishes the
+    /// events. Idempotent by audit id: a retry after the audit was stored returns it as stored and publishes its events
+    /// again (same ids and data; the audit trail keeps one entry per id, Event Grid subscribers dedupe by id), so a
+    /// failure between storing and publishing loses no event.</summary>
     public async Task<DriftAuditResult> AnalyzeAsync(AnalyzeDriftInput input, DurableTaskClient client, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -271,23 +283,45 @@ public sealed class DriftAuditService(
         var model = input.Model;
         if (await FindAuditAsync(model, input.AuditId, cancellationToken) is { } done)
         {
-            return Summarize(done, input, null);
+            await PublishAsync(done, input.ProfileUris.Count, cancellationToken);
+            return Summarize(done, input, done.ReportUri);
         }
 
         var workflow = await workflows.GetAsync(model, input.WorkflowHash, cancellationToken)
             ?? throw new InvalidDataException($"workflow {input.WorkflowHash} of '{model}' does not exist");
         var reference = await artifacts.ReadJsonAsync<DatasetProfile>(input.ReferenceProfileUri, cancellationToken)
             ?? throw new InvalidDataException($"version {input.Version} of '{model}': reference profile {input.ReferenceProfileUri} not found");
-        var parts = new DatasetProfile[input.ProfileUris.Count];
-        for (var i = 0; i < parts.Length; i++)
+        var spec = workflow.Definition.Monitoring;
+        var merge = input.ProfileUris.Count == 0 ? null : await OpenPartitionsAsync(input, cancellationToken);
+        // The prediction feature is judged when both sides have it (partition profiles mark it by its reserved name).
+        reference = PredictionFeature.JudgedReference(reference, merge?.FeatureNames.Contains(PredictionFeature.Name) == true, spec, out var predictionNote);
+        var histograms = new string[reference.Features.Count];
+        DriftReport report;
+        if (merge is null)
         {
-            parts[i] = await artifacts.ReadJsonAsync<DatasetProfile>(input.ProfileUris[i], cancellationToken)
-                ?? throw new InvalidDataException($"partition profile {input.ProfileUris[i]} of drift audit {input.AuditId} not found");
+            var empty = ProfileBuilder.FromRows([], workflow.Definition);
+            report = DriftAnalyzer.Compare(reference, empty, spec);
+            for (var i = 0; i < histograms.Length; i++)
+            {
+                histograms[i] = DriftReportHtml.HistogramSvg(reference.Features[i], empty.Features.FirstOrDefault(f => f.Name == reference.Features[i].Name), report.Features[i].Kind);
+            }
+        }
+        else
+        {
+            var comparison = new DriftComparison(spec, reference.Rows, merge.Rows);
+            comparison.AddNote(predictionNote);
+            for (var i = 0; i < histograms.Length; i++)
+            {
+                // One feature at a time: merged from every partition, compared, drawn, then let go.
+                var referenceFeature = reference.Features[i];
+                var current = await merge.MergeFeatureAsync(referenceFeature.Name, cancellationToken);
+                var drift = comparison.Add(referenceFeature, current);
+                histograms[i] = DriftReportHtml.HistogramSvg(referenceFeature, current, drift.Kind);
+            }
+
+            report = comparison.Finish();
         }
 
-        var current = parts.Length == 0 ? ProfileBuilder.FromRows([], workflow.Definition) : ProfileBuilder.Merge(parts);
-        var spec = workflow.Definition.Monitoring;
-        var report = DriftAnalyzer.Compare(reference, current, spec);
         var alertAfter = spec.Drift.AlertAfter;
         if (alertAfter.N > 1)
         {
@@ -316,18 +350,55 @@ public sealed class DriftAuditService(
             RetrainRunId = retrainRunId,
             Decision = decision,
         };
-        var reportUri = await SaveHtmlReportAsync(audit, reference, current, cancellationToken);
+        var reportUri = await SaveHtmlReportAsync(audit, histograms, cancellationToken);
+        audit = audit with { ReportUri = reportUri };
         await monitoring.SaveAuditAsync(audit, cancellationToken);
+        await PublishAsync(audit, input.ProfileUris.Count, cancellationToken);
+        Log.DriftAudited(logger, auditId, model, version, report.Summary, decision);
+        return Summarize(audit, input, reportUri);
+    }
+
+    /// <summary>Reads the headers of the partition profiles (binary; a JSON profile written before the binary format,
+    /// by an audit in flight across an upgrade, is read whole and served from memory).</summary>
+    private async Task<PartitionProfileMerge> OpenPartitionsAsync(AnalyzeDriftInput input, CancellationToken cancellationToken)
+    {
+        var sources = new ProfileRangeSource[input.ProfileUris.Count];
+        for (var i = 0; i < sources.Length; i++)
+        {
+            var uri = input.ProfileUris[i];
+            var prefix = new byte[4];
+            await using (var head = await artifacts.OpenReadRangeAsync(uri, 0, prefix.Length, cancellationToken))
+            {
+                await head.ReadAtLeastAsync(prefix, prefix.Length, throwOnEndOfStream: false, cancellationToken);
+            }
+
+            if (ProfileBinary.IsBinary(prefix))
+            {
+                sources[i] = (offset, length, ct) => artifacts.OpenReadRangeAsync(uri, offset, length, ct);
+            }
+            else
+            {
+                var json = await artifacts.ReadJsonAsync<DatasetProfile>(uri, cancellationToken)
+                    ?? throw new InvalidDataException($"partition profile {uri} of drift audit {input.AuditId} not found");
+                sources[i] = ProfileBinary.FromBytes(ProfileBinary.ToBytes(json));
+            }
+        }
+
+        return await PartitionProfileMerge.OpenAsync(sources, input.ProfileUris, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>Publishes the audit's events (DriftAudited, and DriftDetected when it alerts) with ids and data that
+    /// depend on the stored audit only, so publishing again repeats them exactly.</summary>
+    private async Task PublishAsync(DriftAuditRecord audit, int partitions, CancellationToken cancellationToken)
+    {
+        var (auditId, model, version, report, end) = (audit.AuditId, audit.Model, audit.Version, audit.Report, audit.WindowEnd);
         await events.PublishAsync(LifecycleEvent.Create(auditId, LifecycleEventTypes.DriftAudited, model, $"models/{model}/versions/{version}", end,
-            new { auditId, Version = version, report.Judged, report.DriftedFeatures, report.DatasetDrift, report.CurrentRows, report.WindowsDrifted, report.Alert, report.Summary, Decision = decision, reportUri, Partitions = parts.Length }, "drift-monitor"), cancellationToken);
+            new { auditId, Version = version, report.Judged, report.DriftedFeatures, report.DatasetDrift, report.CurrentRows, report.WindowsDrifted, report.Alert, report.Summary, audit.Decision, reportUri = audit.ReportUri, Partitions = partitions }, "drift-monitor"), cancellationToken);
         if (report.Alert)
         {
             await events.PublishAsync(LifecycleEvent.Create(auditId + "-drift", LifecycleEventTypes.DriftDetected, model, $"models/{model}/versions/{version}", end,
                 new { auditId, Version = version, Features = report.Features.Where(f => f.Drifted).Select(f => new { f.Feature, f.Method, f.Value, f.Threshold }), report.Summary }, "drift-monitor"), cancellationToken);
         }
-
-        Log.DriftAudited(logger, auditId, model, version, report.Summary, decision);
-        return Summarize(audit, input, reportUri);
     }
 
     private static DriftAuditResult Summarize(DriftAuditRecord audit, AnalyzeDriftInput input, string? reportUri) => new()
@@ -352,9 +423,9 @@ public sealed class DriftAuditService(
     /// <summary>Most features whose history is drawn as a sparkline in the HTML report (one table query each).</summary>
     public const int ReportHistoryFeatures = 100;
 
-    /// <summary>Renders the audit's HTML report (histograms, metrics, history sparklines) and stores it in the
-    /// artifacts container at <c>{model}/audits/{auditId}.html</c>; returns its URI.</summary>
-    private async Task<string> SaveHtmlReportAsync(DriftAuditRecord audit, DatasetProfile reference, DatasetProfile current, CancellationToken cancellationToken)
+    /// <summary>Renders the audit's HTML report (histograms drawn while merging, metrics, history sparklines) and stores
+    /// it in the artifacts container at <c>{model}/audits/{auditId}.html</c>; returns its URI.</summary>
+    private async Task<string> SaveHtmlReportAsync(DriftAuditRecord audit, IReadOnlyList<string> histograms, CancellationToken cancellationToken)
     {
         var sparklines = new Dictionary<string, IReadOnlyList<double>>(StringComparer.Ordinal);
         foreach (var feature in audit.Report.Features.Take(ReportHistoryFeatures))
@@ -363,7 +434,7 @@ public sealed class DriftAuditService(
             sparklines[feature.Feature] = [.. past.Where(p => p.Method == feature.Method).Reverse().Select(p => p.Value), feature.Value];
         }
 
-        var html = DriftReportHtml.Render(audit, reference, current, sparklines);
+        var html = DriftReportHtml.RenderWithHistograms(audit, histograms, sparklines);
         await using var stream = new MemoryStream(Encoding.UTF8.GetBytes(html), writable: false);
         var saved = await artifacts.SaveAsync($"{audit.Model}/audits/{audit.AuditId}.html", stream, cancellationToken);
         return saved.Uri;

@@ -144,9 +144,11 @@ public class DatasetValidatorTests
     [Fact]
     public async Task ValidateAsync_QuotedNewlineBomAndCrlf_AreHandled()
     {
+        // The quoted field holds a CRLF, doubled quotes and a comma; unescaped it must be exactly this value.
+        const string Unescaped = "Line one\r\nline \"two\", with comma";
         var contract = Contract with
         {
-            Columns = [.. Contract.Columns.Select(c => c.Name == "region" ? c with { Type = ColumnType.String, Values = null } : c)],
+            Columns = [.. Contract.Columns.Select(c => c.Name == "region" ? c with { Values = [Unescaped, "EU"] } : c)],
         };
         var text = $"{Header}\r\nA1,30,1,\"Line one\r\nline \"\"two\"\", with comma\",true,\r\nA2,31,2,EU,false,\r\n";
         var bytes = Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes(text)).ToArray();
@@ -159,6 +161,25 @@ public class DatasetValidatorTests
         Assert.Equal(bytes.Length, report.Bytes);
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), report.Sha256);
         Assert.Equal(2, report.Columns.Single(c => c.Name == "region").DistinctValues);
+
+        // With the exact string as the only allowed value, row 1 passes and row 2 (EU) is the one issue; any other
+        // reading of the quoted field (quotes kept, CRLF turned to LF, cut at the comma) would fail row 1 too.
+        var only = contract with
+        {
+            Columns = [.. contract.Columns.Select(c => c.Name == "region" ? c with { Values = [Unescaped] } : c)],
+        };
+        var strict = await Validate(bytes, only);
+        var issue = Assert.Single(strict.Issues);
+        Assert.Equal((2L, "region", "category", "EU"), (issue.Row, issue.Column, issue.Rule, issue.Value));
+        foreach (var near in (string[])["Line one\nline \"two\", with comma", "Line one\r\nline \"\"two\"\", with comma", "Line one\r\nline \"two\""])
+        {
+            var wrong = await Validate(bytes, contract with
+            {
+                Columns = [.. contract.Columns.Select(c => c.Name == "region" ? c with { Values = [near, "EU"] } : c)],
+            });
+            Assert.Equal((1L, "region", "category"), (wrong.Issues.Single().Row, wrong.Issues.Single().Column, wrong.Issues.Single().Rule));
+            Assert.Equal(Unescaped, wrong.Issues.Single().Value);
+        }
     }
 
     [Fact]

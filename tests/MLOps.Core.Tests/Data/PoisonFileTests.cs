@@ -53,11 +53,9 @@ public sealed class PoisonFileTests
         {
             long total = prefix.Length + length;
             int n = (int)Math.Min(buffer.Length, total - _position);
-            for (int i = 0; i < n; i++)
-            {
-                long p = _position + i;
-                buffer[i] = p < prefix.Length ? prefix[p] : fill;
-            }
+            int fromPrefix = (int)Math.Clamp(prefix.Length - _position, 0, n);
+            prefix.AsSpan((int)Math.Min(_position, prefix.Length), fromPrefix).CopyTo(buffer);
+            buffer[fromPrefix..n].Fill(fill);
             _position += n;
             return n;
         }
@@ -92,6 +90,70 @@ public sealed class PoisonFileTests
         // Buffering the line would allocate ≥ 100 MB (UTF-16); the validator stops at the row limit and only hashes on.
         Assert.True(allocated < 24L * 1024 * 1024, $"allocated {allocated / (1024 * 1024)} MB for a 50 MB line");
         Assert.True(elapsed < TimeSpan.FromSeconds(20), $"took {elapsed.TotalSeconds:F1} s");
+    }
+
+    [Fact]
+    public async Task Single_10GB_line_streamed_is_malformed_without_materializing_it()
+    {
+        // The issue's case as stated: 10 GB without a newline after the header, generated as it is read (nothing is
+        // stored); the validator reads it all (the checksum covers every byte) with memory bounded by the row limit.
+        const long size = 10L * 1024 * 1024 * 1024;
+        await using var stream = new GeneratedStream(Encoding.UTF8.GetBytes(Header), size, (byte)'a');
+
+        var (report, allocated, _) = await Measure(stream);
+
+        Assert.False(report.IsValid);
+        var issue = Assert.Single(report.Issues, i => i.Rule == "malformed");
+        Assert.Contains("longer than 1048576 bytes", issue.Message, StringComparison.Ordinal);
+        Assert.Equal(Header.Length + size, report.Bytes);
+        Assert.True(allocated < 24L * 1024 * 1024, $"allocated {allocated / (1024 * 1024)} MB for a 10 GB line");
+    }
+
+    [Fact]
+    public async Task Upload_of_10GB_named_parquet_that_is_not_parquet_is_malformed_without_spooling()
+    {
+        // A forward-only Parquet upload is copied to a temporary file (its footer is at the end), but only once its
+        // first bytes are the Parquet magic: anything else is hashed through and refused, costing no disk or memory.
+        const long size = 10L * 1024 * 1024 * 1024;
+        await using var stream = new GeneratedStream("id,age\n"u8.ToArray(), size, (byte)'a');
+        var spools = Directory.GetFiles(Path.GetTempPath(), "mlops-parquet-*.tmp").Length;
+        GC.Collect();
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+
+        var report = await DatasetValidator.ValidateDatasetAsync(stream, "poison.parquet", Contract);
+
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+        Assert.Equal(DatasetFormat.Parquet, report.Format);
+        var issue = Assert.Single(report.Issues, i => i.Rule == "malformed");
+        Assert.Equal("poison.parquet: it does not start with the Parquet magic 'PAR1'; not a Parquet file", issue.Message);
+        Assert.Equal(7 + size, report.Bytes);
+        Assert.True(allocated < 4L * 1024 * 1024, $"allocated {allocated / (1024 * 1024)} MB");
+        Assert.Equal(spools, Directory.GetFiles(Path.GetTempPath(), "mlops-parquet-*.tmp").Length);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Gzip_bomb_named_parquet_is_malformed_not_inflated(bool seekable)
+    {
+        var compressed = new MemoryStream();
+        await using (var gzip = new GZipStream(compressed, CompressionLevel.SmallestSize, leaveOpen: true))
+        {
+            var zeros = new byte[1 << 20];
+            for (int i = 0; i < 64; i++) await gzip.WriteAsync(zeros);
+        }
+        var bytes = compressed.ToArray();
+        Stream upload = seekable ? new MemoryStream(bytes) : new GeneratedStream(bytes, 0, 0);
+        GC.Collect();
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+
+        var report = await DatasetValidator.ValidateDatasetAsync(upload, "bomb.parquet", Contract);
+
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+        var issue = Assert.Single(report.Issues, i => i.Rule == "malformed");
+        Assert.Equal("bomb.parquet: it is gzip-compressed, not Parquet", issue.Message);
+        Assert.Equal(bytes.Length, report.Bytes);
+        Assert.True(allocated < 4L * 1024 * 1024, $"allocated {allocated / (1024 * 1024)} MB");
     }
 
     [Fact]

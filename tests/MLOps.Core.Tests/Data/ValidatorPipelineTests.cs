@@ -5,7 +5,8 @@ using MLOps.Core.Workflows;
 
 namespace MLOps.Core.Tests.Data;
 
-/// <summary>Number columns checked on a second thread give the same report as everything on one thread.</summary>
+/// <summary>Rows checked in batches on checking threads and merged in file order give the same report as rows checked
+/// one by one on the reading thread, whatever the batch size (small batches cross many batch boundaries).</summary>
 public class ValidatorPipelineTests
 {
     private static readonly DataContract Contract = new()
@@ -21,9 +22,9 @@ public class ValidatorPipelineTests
         Label = "flag",
     };
 
-    /// <summary>Several batches of rows, with bad cells in Number columns (checked on the second thread) and in the
-    /// others (checked on the reading thread) in the same rows, long 17-digit values, values just past the bounds,
-    /// a malformed row, a duplicate id, and rows 6001 and 8500 repeating the row before them under a new id.</summary>
+    /// <summary>Many batches of rows, with bad cells in Number columns and in the others in the same rows, long
+    /// 17-digit values, values just past the bounds, a malformed row, a duplicate id (the unique column is checked
+    /// when batches are merged), and rows 6001 and 8500 repeating the row before them under a new id.</summary>
     private static byte[] File()
     {
         var rng = new Random(3);
@@ -57,43 +58,107 @@ public class ValidatorPipelineTests
         return Encoding.UTF8.GetBytes(sb.ToString());
     }
 
-    private static async Task<DatasetValidationReport> Validate(byte[] bytes, bool parallel, int maxIssues)
+    private static async Task<DatasetValidationReport> Validate(byte[] bytes, bool parallel, int maxIssues, int rowsPerBatch = 1024)
     {
         using var stream = new MemoryStream(bytes);
-        return await DatasetValidator.ValidateAsync(stream, "p.csv", Contract, new ValidationOptions { CheckNumbersInParallel = parallel, MaxIssues = maxIssues });
+        return await DatasetValidator.ValidateAsync(stream, "p.csv", Contract,
+            new ValidationOptions { CheckThreads = parallel ? 3 : 0, MaxIssues = maxIssues, RowsPerBatch = rowsPerBatch });
     }
 
     [Theory]
-    [InlineData(3)]
-    [InlineData(20)]
-    [InlineData(1000)]
-    public async Task ValidateAsync_second_thread_for_numbers_gives_the_same_report(int maxIssues)
+    [InlineData(3, 1)]
+    [InlineData(3, 7)]
+    [InlineData(20, 64)]
+    [InlineData(1000, 7)]
+    [InlineData(1000, 1024)]
+    public async Task ValidateAsync_checking_threads_give_the_same_report(int maxIssues, int rowsPerBatch)
     {
         var bytes = File();
-        var one = await Validate(bytes, parallel: false, maxIssues);
-        var two = await Validate(bytes, parallel: true, maxIssues);
+        var one = await Validate(bytes, parallel: false, maxIssues, rowsPerBatch);
+        var two = await Validate(bytes, parallel: true, maxIssues, rowsPerBatch);
+        var reference = await Validate(bytes, parallel: false, maxIssues, rowsPerBatch: 100_000);
 
+        foreach (var other in new[] { two, reference })
+        {
+            Assert.Equal(one.IssueCount, other.IssueCount);
+            Assert.Equal(one.Summary, other.Summary);
+            Assert.Equal(one.Sha256, other.Sha256);
+            Assert.Equal(one.Rows, other.Rows);
+            // Means included: the numbers are summed in row order, whatever thread parsed them.
+            Assert.Equal(one.Columns, other.Columns);
+            Assert.Equal(one.Issues, other.Issues);
+            Assert.Equal(one.Warnings, other.Warnings);
+            Assert.Equal(one.Duplicates!.Count, other.Duplicates!.Count);
+            Assert.Equal(one.Duplicates.Examples, other.Duplicates.Examples);
+        }
         Assert.False(one.IsValid);
-        Assert.Equal(one.IssueCount, two.IssueCount);
-        Assert.Equal(one.Summary, two.Summary);
-        Assert.Equal(one.Sha256, two.Sha256);
-        Assert.Equal(one.Rows, two.Rows);
-        Assert.Equal(one.Columns, two.Columns);
-        Assert.Equal(one.Issues, two.Issues);
-        Assert.Equal(one.Warnings, two.Warnings);
         Assert.Equal(2, one.Duplicates!.Count);
+        // A later row repeats an earlier one: merged out of order, the pair would be reported the other way round.
         Assert.Equal([new DuplicateRowPair(6001, 6000), new DuplicateRowPair(8500, 8499)], one.Duplicates.Examples);
-        Assert.Equal(one.Duplicates.Count, two.Duplicates!.Count);
-        Assert.Equal(one.Duplicates.Examples, two.Duplicates.Examples);
         Assert.Equal(Math.Min(maxIssues, one.IssueCount), one.Issues.Count);
         // File order: by row, then by column.
         Assert.Equal(one.Issues.OrderBy(i => i.Row).Select(i => i.Row), one.Issues.Select(i => i.Row));
     }
 
     [Fact]
+    public async Task ValidateAsync_reports_the_first_issues_in_file_order_across_batches()
+    {
+        var report = await Validate(File(), parallel: true, maxIssues: 4, rowsPerBatch: 3);
+
+        // Rows 2–4 are in range issues (100.00000000000001, -100.0000000000001, 1e3), row 5 is a type error (NaN):
+        // two batches of three rows; every later batch has issues of its own that must not displace them.
+        Assert.Equal(
+            [(2L, "x", "range"), (3L, "x", "range"), (4L, "x", "range"), (5L, "x", "type")],
+            report.Issues.Select(i => (i.Row, i.Column, i.Rule)));
+        Assert.True(report.IssueCount > 50);
+    }
+
+    [Fact]
+    public async Task ValidateAsync_unique_and_distinct_columns_see_every_row_in_order_across_batches()
+    {
+        var contract = new DataContract
+        {
+            Columns =
+            [
+                new ColumnSpec { Name = "key", Type = ColumnType.String, Unique = true },
+                new ColumnSpec { Name = "shop", Type = ColumnType.Category },
+                new ColumnSpec { Name = "n", Type = ColumnType.Integer, Min = 0, Max = 1000 },
+                new ColumnSpec { Name = "note", Type = ColumnType.String, Nullable = true },
+            ],
+        };
+        var sb = new StringBuilder("key,shop,n,note\n");
+        for (int r = 1; r <= 500; r++)
+        {
+            // Keys repeat every 200 rows from row 201 on; shops cycle through 37 names; row 450 is out of range.
+            var key = r <= 200 ? $"k{r}" : r % 50 == 0 ? $"k{r - 200}" : $"k{r}";
+            sb.Append(CultureInfo.InvariantCulture, $"{key},shop{r % 37},{(r == 450 ? 5000 : r)},{(r % 3 == 0 ? "" : "\"a, quoted\"\" note\"")}\n");
+        }
+        var bytes = Encoding.UTF8.GetBytes(sb.ToString());
+        async Task<DatasetValidationReport> Run(int? threads, int rowsPerBatch)
+        {
+            using var stream = new MemoryStream(bytes);
+            return await DatasetValidator.ValidateAsync(stream, "u.csv", contract, new ValidationOptions { CheckThreads = threads, RowsPerBatch = rowsPerBatch });
+        }
+
+        var report = await Run(3, 4);
+        var unique = report.Issues.Where(i => i.Rule == "unique").ToList();
+        // Rows 250–400 repeat the keys of rows 50–200; rows 450 and 500 take keys (k250, k300) not used before.
+        Assert.Equal([250L, 300L, 350L, 400L], unique.Select(i => i.Row));
+        Assert.Contains("also appears in row 50", unique[0].Message);
+        Assert.Equal(450, Assert.Single(report.Issues, i => i.Rule == "range").Row);
+        Assert.Equal(37, report.Columns.Single(c => c.Name == "shop").DistinctValues);
+        Assert.Equal(1, report.Columns.Single(c => c.Name == "note").DistinctValues);
+        Assert.Equal(166, report.Columns.Single(c => c.Name == "note").Nulls);
+        var inline = await Run(0, 4);
+        Assert.Equal(inline.Issues, report.Issues);
+        Assert.Equal(inline.Columns, report.Columns);
+        Assert.Equal(inline.Summary, report.Summary);
+    }
+
+    [Fact]
     public async Task ValidateAsync_finds_every_planted_problem_with_exact_bounds_and_extremes()
     {
-        var report = await Validate(File(), parallel: true, 1000);
+        var report = await Validate(File(), parallel: true, 1000, rowsPerBatch: 5);
         long Count(string rule, string column) => report.Issues.Count(i => i.Rule == rule && i.Column == column);
 
         int Rows(Func<int, bool> planted) => Enumerable.Range(1, 9000).Count(r => r != 5000 && planted(r));
@@ -111,5 +176,43 @@ public class ValidatorPipelineTests
         Assert.Equal(-100.0000000000001, x.Min);
         var y = report.Columns.Single(c => c.Name == "y");
         Assert.Equal(-0.5, y.Min);
+    }
+
+    /// <summary>Cancels its token once enough bytes are read: the checking threads are busy with earlier batches then.</summary>
+    private sealed class CancellingStream(byte[] bytes, CancellationTokenSource cancel, long after) : MemoryStream(bytes)
+    {
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            if (Position > after)
+            {
+                cancel.Cancel();
+            }
+            return base.Read(buffer, offset, count);
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (Position > after)
+            {
+                cancel.Cancel();
+            }
+            return base.ReadAsync(buffer, cancellationToken);
+        }
+    }
+
+    [Fact]
+    public async Task ValidateAsync_cancelled_while_threads_check_ends_them_and_throws()
+    {
+        var bytes = File();
+        using var cancel = new CancellationTokenSource();
+        using var stream = new CancellingStream(bytes, cancel, bytes.Length / 3);
+
+        var validation = DatasetValidator.ValidateAsync(stream, "p.csv", Contract,
+            new ValidationOptions { CheckThreads = 2, RowsPerBatch = 5 }, cancel.Token);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => validation.WaitAsync(TimeSpan.FromSeconds(30)));
+        // The next run is unaffected.
+        var again = await Validate(bytes, parallel: true, maxIssues: 20, rowsPerBatch: 5);
+        Assert.Equal(9000, again.Rows);
     }
 }

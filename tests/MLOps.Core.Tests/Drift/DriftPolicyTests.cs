@@ -194,18 +194,44 @@ public sealed class DriftPolicyTests
     [Fact]
     public void Parser_reads_policy_keys()
     {
-        var yaml = Workflow("    threshold_mode: calibrated\n    fdr: benjamini_hochberg\n    alert_after: {k: 2, n: 3}\n");
+        var yaml = Workflow("    threshold_mode: fixed\n    fdr: benjamini_hochberg\n    alert_after: {k: 2, n: 3}\n");
         var drift = WorkflowParser.Parse(yaml, "w.yaml").Monitoring.Drift;
-        Assert.Equal("calibrated", drift.ThresholdMode);
+        Assert.Equal("fixed", drift.ThresholdMode);
         Assert.Equal("benjamini_hochberg", drift.Fdr);
         Assert.Equal(2, drift.AlertAfter.K);
         Assert.Equal(3, drift.AlertAfter.N);
+        Assert.Equal("calibrated", WorkflowParser.Parse(Workflow("    threshold_mode: calibrated\n"), "w.yaml").Monitoring.Drift.ThresholdMode);
 
         var defaults = WorkflowParser.Parse(Workflow(""), "w.yaml").Monitoring.Drift;
         Assert.Equal("fixed", defaults.ThresholdMode);
         Assert.Equal("none", defaults.Fdr);
         Assert.Equal(1, defaults.AlertAfter.K);
         Assert.Equal(1, defaults.AlertAfter.N);
+    }
+
+    /// <summary>Benjamini–Hochberg adjusts p-values: calibrated thresholds (statistics, no p-values) and distance methods
+    /// leave none, so the parser names the fdr key's line and column instead of ignoring it.</summary>
+    [Theory]
+    [InlineData("    threshold_mode: calibrated\n    fdr: benjamini_hochberg\n", "threshold_mode: calibrated")]
+    [InlineData("    fdr: benjamini_hochberg\n    threshold_mode: calibrated\n", "threshold_mode: calibrated")]
+    [InlineData("    fdr: benjamini_hochberg\n", "method: psi")]
+    public void Parser_rejects_benjamini_hochberg_where_no_p_value_decides(string drift, string mentions)
+    {
+        var yaml = Workflow(drift);
+        if (mentions == "method: psi") yaml = yaml.Replace("    method: auto ", "    method: psi  ", StringComparison.Ordinal);
+        var ex = Assert.Throws<WorkflowValidationException>(() => WorkflowParser.Parse(yaml, "w.yaml"));
+        var error = Assert.Single(ex.Errors);
+        var lines = yaml.Split('\n');
+        int line = Array.FindIndex(lines, l => l.StartsWith("    fdr:", StringComparison.Ordinal)) + 1;
+        Assert.Equal(("w.yaml", line, 10), (error.File, error.Line, error.Column));
+        Assert.StartsWith($"w.yaml({line},10): 'monitoring.drift.fdr': fdr: benjamini_hochberg adjusts p-values, but {mentions}", error.ToString(), StringComparison.Ordinal);
+
+        // The analyzer refuses the same combination when a spec is built in code.
+        var spec = WorkflowParser.Parse(Workflow(""), "w.yaml").Monitoring;
+        var bad = spec with { Drift = spec.Drift with { Fdr = "benjamini_hochberg", ThresholdMode = mentions == "method: psi" ? "fixed" : "calibrated", Method = mentions == "method: psi" ? "psi" : "auto" } };
+        var profile = new DatasetProfile { Features = [Num("x", Normal(200, 0, 1, 1))], Rows = 200 };
+        var thrown = Assert.Throws<ArgumentException>(() => DriftAnalyzer.Compare(profile, profile, bad));
+        Assert.Contains(mentions, thrown.Message, StringComparison.Ordinal);
     }
 
     [Theory]

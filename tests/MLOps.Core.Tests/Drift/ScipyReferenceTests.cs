@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MLOps.Core.Drift;
+using MLOps.Core.Workflows;
 using Xunit.Abstractions;
 
 namespace MLOps.Core.Tests.Drift;
@@ -67,6 +68,106 @@ public sealed class ScipyReferenceTests(ITestOutputHelper output)
             double js = DriftStatistics.JensenShannonDistance(Array(c.GetProperty("p")), Array(c.GetProperty("q")));
             Close(c.GetProperty("distance").GetDouble(), js, Tolerance, "jensenshannon");
         }
+    }
+
+    private static Dictionary<string, long> Counts(JsonElement e)
+        => e.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64(), StringComparer.Ordinal);
+
+    private static DatasetProfile Profile(FeatureProfile feature) => new() { Features = [feature], Rows = feature.Rows };
+
+    private static FeatureProfile NumericFeature(double[] values) => new() { Name = "x", Kind = FeatureKind.Numeric, Values = values, Rows = values.Length };
+
+    private static FeatureProfile CategoricalFeature(Dictionary<string, long> counts)
+        => new() { Name = "c", Kind = FeatureKind.Categorical, Counts = counts, Rows = counts.Values.Sum() };
+
+    /// <summary>Any spec will do: the analyzer keeps every metric, whichever one decides.</summary>
+    private static readonly MonitoringSpec AnySpec = new() { MinRows = 1 };
+
+    [Fact]
+    public void Jensen_shannon_on_binned_numeric_values_matches_numpy_histogram_and_scipy()
+    {
+        int count = 0;
+        foreach (var c in Root.GetProperty("jensenshannon_binned").EnumerateArray())
+        {
+            string name = c.GetProperty("name").GetString()!;
+            double[] rawA = Array(c.GetProperty("a")), rawB = Array(c.GetProperty("b"));
+            var a = DriftStatistics.SortedCopy(rawA);
+            var b = DriftStatistics.SortedCopy(rawB);
+
+            // The bins themselves: every count equals numpy.histogram's over the union's range.
+            double lo = Math.Min(a[0], b[0]), hi = Math.Max(a[^1], b[^1]);
+            var histA = new double[DriftStatistics.DefaultJensenShannonBins];
+            var histB = new double[DriftStatistics.DefaultJensenShannonBins];
+            DriftStatistics.HistogramSorted(a, lo, hi, histA);
+            DriftStatistics.HistogramSorted(b, lo, hi, histB);
+            Assert.True(Array(c.GetProperty("hist_a")).SequenceEqual(histA), $"{name} reference histogram: numpy [{string.Join(", ", Array(c.GetProperty("hist_a")))}], ours [{string.Join(", ", histA)}]");
+            Assert.True(Array(c.GetProperty("hist_b")).SequenceEqual(histB), $"{name} current histogram: numpy [{string.Join(", ", Array(c.GetProperty("hist_b")))}], ours [{string.Join(", ", histB)}]");
+
+            double expected = c.GetProperty("distance").GetDouble();
+            double js = DriftStatistics.JensenShannonBinnedSorted(a, b);
+            output.WriteLine($"{name}: js {js:R} scipy {expected:R}");
+            Close(expected, js, Tolerance, name + " binned jensen-shannon");
+            // The analyzer's kept value is the same number.
+            var report = DriftAnalyzer.Compare(Profile(NumericFeature(rawA)), Profile(NumericFeature(rawB)), AnySpec);
+            Close(expected, report.Features[0].Metrics["jensen_shannon"], Tolerance, name + " analyzer jensen_shannon");
+            count++;
+        }
+        Assert.True(count >= 8);
+    }
+
+    [Fact]
+    public void Jensen_shannon_over_the_union_of_categories_matches_scipy()
+    {
+        int count = 0;
+        foreach (var c in Root.GetProperty("jensenshannon_categorical").EnumerateArray())
+        {
+            string name = c.GetProperty("name").GetString()!;
+            var reference = Counts(c.GetProperty("reference"));
+            var current = Counts(c.GetProperty("current"));
+            double expected = c.GetProperty("distance").GetDouble();
+            Close(expected, DriftStatistics.JensenShannonCategorical(reference, current), Tolerance, name + " categorical jensen-shannon");
+            var report = DriftAnalyzer.Compare(Profile(CategoricalFeature(reference)), Profile(CategoricalFeature(current)), AnySpec);
+            Close(expected, report.Features[0].Metrics["jensen_shannon"], Tolerance, name + " analyzer jensen_shannon");
+            count++;
+        }
+        Assert.True(count >= 6);
+    }
+
+    [Fact]
+    public void Psi_matches_an_independent_numpy_computation()
+    {
+        int count = 0;
+        foreach (var c in Root.GetProperty("psi_numeric").EnumerateArray())
+        {
+            string name = c.GetProperty("name").GetString()!;
+            double[] rawA = Array(c.GetProperty("a")), rawB = Array(c.GetProperty("b"));
+            var a = DriftStatistics.SortedCopy(rawA);
+            // The inner edges are numpy.quantile's to the last bit.
+            var edges = Array(c.GetProperty("edges"));
+            var ours = Enumerable.Range(1, DriftStatistics.DefaultPsiBins - 1)
+                .Select(k => DriftStatistics.QuantileSorted(a, (double)k / DriftStatistics.DefaultPsiBins))
+                .Aggregate(new List<double>(), (list, e) => { if (list.Count == 0 || e > list[^1]) list.Add(e); return list; });
+            Assert.Equal(edges, ours);
+            double expected = c.GetProperty("psi").GetDouble();
+            double psi = DriftStatistics.Psi(rawA, rawB);
+            output.WriteLine($"{name}: psi {psi:R} numpy {expected:R}");
+            Close(expected, psi, Tolerance, name + " psi");
+            var report = DriftAnalyzer.Compare(Profile(NumericFeature(rawA)), Profile(NumericFeature(rawB)), AnySpec);
+            Close(expected, report.Features[0].Metrics["psi"], Tolerance, name + " analyzer psi");
+            count++;
+        }
+        foreach (var c in Root.GetProperty("psi_categorical").EnumerateArray())
+        {
+            string name = c.GetProperty("name").GetString()!;
+            var reference = Counts(c.GetProperty("reference"));
+            var current = Counts(c.GetProperty("current"));
+            double expected = c.GetProperty("psi").GetDouble();
+            Close(expected, DriftAnalyzer.CategoricalPsi(reference, current), Tolerance, name + " categorical psi");
+            var report = DriftAnalyzer.Compare(Profile(CategoricalFeature(reference)), Profile(CategoricalFeature(current)), AnySpec);
+            Close(expected, report.Features[0].Metrics["psi"], Tolerance, name + " analyzer psi");
+            count++;
+        }
+        Assert.True(count >= 8);
     }
 
     [Fact]

@@ -88,6 +88,27 @@ public class WorkflowParserTests
             ]
         },
         {
+            "reference bounds out of range or on the wrong column type",
+            """
+            model:
+              name: m
+              label: y
+            data:
+              max_unseen_category_rate: 2
+              columns:
+                - { name: x, type: number, max_category_shift: 0.2 }
+                - { name: c, type: category, max_out_of_reference_rate: 0.1 }
+                - { name: d, type: category, max_category_shift: -1 }
+                - { name: y, type: boolean }
+            """,
+            [
+                "t.yaml(5,29): 'data.max_unseen_category_rate' must be between 0 and 1; got 2",
+                "t.yaml(7,52): 'max_category_shift' applies to category and boolean columns; column 'x' is number",
+                "t.yaml(8,61): 'max_out_of_reference_rate' applies to number and integer columns; column 'c' is category",
+                "t.yaml(9,54): 'max_category_shift' of column 'd' must be between 0 and 1; got -1",
+            ]
+        },
+        {
             "training values out of range",
             Minimal + "training:\n  trainer: xgboost\n  holdout: 1\n  seed: forty\n",
             [

@@ -93,6 +93,90 @@ public sealed class CliTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Drift_WithoutWorkflow_ComparesSharedColumnsTypedFromValues_WithTheDefaultSpec()
+    {
+        var dir = Directory.CreateTempSubdirectory("mlops-cli-drift-");
+        try
+        {
+            // 1012 reference rows: about 2 % of incomes are empty, so income has at most 1000 values (a small reference
+            // for Evidently's rule, which drops nulls) while every other column has 1012 (a large one).
+            var reference = Path.Combine(dir.FullName, "reference.csv");
+            using (var writer = new StreamWriter(reference))
+            {
+                CreditRiskData.WriteCsv(writer, 1012, seed: 3);
+            }
+
+            var incomeValues = File.ReadLines(reference).Skip(1).Count(l => l.Split(',')[2].Length > 0);
+            Assert.InRange(incomeValues, 900, 1000);
+
+            // Production traffic has no label column: the current file drops "default".
+            var current = Path.Combine(dir.FullName, "current.csv");
+            using (var writer = new StringWriter())
+            {
+                CreditRiskData.WriteCsv(writer, 800, seed: 4, new DataShift { IncomeFactor = 0.7, AgeOffset = 6 });
+                await File.WriteAllLinesAsync(current, writer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l[..l.LastIndexOf(',')]));
+            }
+
+            var (exit, json, errors) = await MlopsAsync("drift", "--reference", reference, "--current", current, "--json");
+            Assert.True(exit == 0, json + errors);
+            Assert.Contains("current.csv: no column 'default' (in reference.csv); not compared", errors, StringComparison.Ordinal);
+            using var doc = JsonDocument.Parse(json);
+            var features = doc.RootElement.GetProperty("features").EnumerateArray().ToDictionary(f => f.GetProperty("feature").GetString()!);
+            Assert.Equal(CreditRiskData.Columns.Where(c => c != "default"), doc.RootElement.GetProperty("features").EnumerateArray().Select(f => f.GetProperty("feature").GetString()));
+            foreach (var numeric in new[] { "age", "income", "loan_amount", "debt_to_income", "credit_score", "employment_years", "num_credit_lines" })
+            {
+                Assert.Equal("Numeric", features[numeric].GetProperty("kind").GetString());
+            }
+
+            Assert.Equal("Categorical", features["region"].GetProperty("kind").GetString());
+            Assert.Equal("Categorical", features["home_ownership"].GetProperty("kind").GetString());
+
+            // The default spec: method auto, fixed thresholds. Income's 1000-or-fewer values take KS; age's 1012 take
+            // normalized Wasserstein; both shifted, both drift.
+            var income = features["income"];
+            Assert.Equal("ks", income.GetProperty("method").GetString());
+            Assert.Equal(0.05, income.GetProperty("threshold").GetDouble());
+            Assert.True(income.GetProperty("drifted").GetBoolean());
+            Assert.Equal(income.GetProperty("metrics").GetProperty("ks_p_value").GetDouble(), income.GetProperty("value").GetDouble());
+            var age = features["age"];
+            Assert.Equal("wasserstein_norm", age.GetProperty("method").GetString());
+            Assert.Equal(0.1, age.GetProperty("threshold").GetDouble());
+            Assert.True(age.GetProperty("drifted").GetBoolean());
+            Assert.Equal("jensen_shannon", features["region"].GetProperty("method").GetString());
+
+            // The numbers equal those of the same files profiled through the sample workflow's contract.
+            var (workflowExit, withWorkflow, workflowErrors) = await MlopsAsync("drift", "--reference", reference, "--current", current,
+                "--workflow", Path.Combine(RepoPaths.Workflows, "credit-risk.yaml"), "--json");
+            Assert.True(workflowExit == 0, withWorkflow + workflowErrors);
+            using var workflowDoc = JsonDocument.Parse(withWorkflow);
+            int compared = 0;
+            foreach (var f in workflowDoc.RootElement.GetProperty("features").EnumerateArray())
+            {
+                var inferred = features[f.GetProperty("feature").GetString()!];
+                Assert.Equal(f.GetProperty("kind").GetString(), inferred.GetProperty("kind").GetString());
+                foreach (var metric in f.GetProperty("metrics").EnumerateObject().Where(m => !m.Name.StartsWith("calibration_", StringComparison.Ordinal)))
+                {
+                    Assert.Equal(metric.Value.GetDouble(), inferred.GetProperty("metrics").GetProperty(metric.Name).GetDouble());
+                    compared++;
+                }
+            }
+
+            Assert.True(compared > 50, $"{compared} values compared");
+
+            // No shared column: a clear error, exit 3.
+            var other = Path.Combine(dir.FullName, "other.csv");
+            await File.WriteAllTextAsync(other, "a,b\n1,2\n");
+            var (noneExit, _, noneErrors) = await MlopsAsync("drift", "--reference", reference, "--current", other);
+            Assert.Equal(3, noneExit);
+            Assert.Contains("reference.csv and other.csv share no column: nothing to compare", noneErrors, StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task DataValidate_InvalidCsv_ExitsTwoAndNamesRowAndColumn()
     {
         var path = Path.Combine(Path.GetTempPath(), $"data-{Guid.NewGuid():N}.csv");
@@ -125,6 +209,53 @@ public sealed class CliTests(AzuriteFixture azurite)
         finally
         {
             File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task DataValidateWithReference_ReportsUnseenCategoryAndShift_FromACsvOrAProfile()
+    {
+        var dir = Directory.CreateTempSubdirectory("mlops-reference-");
+        try
+        {
+            // The reference has no APAC applicants; the file to validate has.
+            var current = Path.Combine(dir.FullName, "current.csv");
+            using (var writer = new StreamWriter(current))
+            {
+                CreditRiskData.WriteCsv(writer, 1500, seed: 5);
+            }
+            var lines = await File.ReadAllLinesAsync(current);
+            var region = Array.IndexOf(lines[0].Split(','), "region");
+            var reference = Path.Combine(dir.FullName, "reference.csv");
+            await File.WriteAllLinesAsync(reference, lines.Where((l, i) => i == 0 || l.Split(',')[region] != "APAC"));
+            var apac = lines.Skip(1).Count(l => l.Split(',')[region] == "APAC");
+            Assert.True(apac > 0);
+            var workflow = Path.Combine(RepoPaths.Workflows, "credit-risk.yaml");
+
+            var (exit, json, err) = await MlopsAsync("data", "validate", current, "--workflow", workflow, "--reference", reference, "--json");
+            Assert.True(exit == 0, err);
+            using var doc = JsonDocument.Parse(json);
+            Assert.Equal("reference.csv", doc.RootElement.GetProperty("reference").GetString());
+            var column = doc.RootElement.GetProperty("columns").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "region");
+            Assert.Equal(apac, column.GetProperty("unseenCategoryValues").GetInt64());
+            Assert.Equal((double)apac / (lines.Length - 1), column.GetProperty("unseenCategoryRate").GetDouble(), 12);
+            Assert.True(column.GetProperty("categoryShift").GetDouble() > 0);
+
+            // The same from a stored reference profile, and as text.
+            var profile = Path.Combine(dir.FullName, "reference-profile.json");
+            await using (var csv = File.OpenRead(reference))
+            {
+                var definition = MLOps.Core.Workflows.WorkflowParser.Parse(await File.ReadAllTextAsync(workflow), "credit-risk.yaml");
+                await File.WriteAllTextAsync(profile, JsonSerializer.Serialize(MLOps.Core.Drift.ProfileBuilder.FromCsv(csv, definition)));
+            }
+            var (textExit, text, _) = await MlopsAsync("data", "validate", current, "--workflow", workflow, "--reference", profile);
+            Assert.Equal(0, textExit);
+            Assert.Contains($"region: unseen-category rate {((double)apac / (lines.Length - 1)).ToString("0.####", System.Globalization.CultureInfo.CurrentCulture)}", text, StringComparison.Ordinal);
+            Assert.Contains("have a category the reference never saw ('APAC')", text, StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
         }
     }
 

@@ -27,6 +27,22 @@ public sealed class BlobArtifactStoreTests(AzuriteFixture azurite) : StorageTest
     }
 
     [Fact]
+    public async Task OpenReadRangeAsync_ReadsExactlyTheRange()
+    {
+        var bytes = new byte[300_000];
+        new Random(11).NextBytes(bytes);
+        var saved = await Store.SaveAsync("credit-risk/audits/a/partition-0000.profile", new MemoryStream(bytes));
+
+        foreach (var (offset, length) in new (long, long)[] { (0, 12), (12, 1), (123_456, 80_000), (bytes.Length - 8, 8), (5, 0) })
+        {
+            await using var read = await Store.OpenReadRangeAsync(saved.Uri, offset, length);
+            using var copy = new MemoryStream();
+            await read.CopyToAsync(copy);
+            Assert.Equal(bytes.AsSpan((int)offset, (int)length).ToArray(), copy.ToArray());
+        }
+    }
+
+    [Fact]
     public async Task SaveJsonAsync_RoundTripsWithEnumsAsStrings()
     {
         var value = new Sample("v", ModelVersionStatus.Approved, double.PositiveInfinity);

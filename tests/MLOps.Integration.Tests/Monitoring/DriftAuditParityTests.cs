@@ -88,7 +88,8 @@ public sealed class DriftAuditParityTests(AzuriteFixture azurite, ITestOutputHel
         return path;
     }
 
-    private async Task<DriftAuditService> ArrangeAsync(string workflowPath, string referenceCsv, string currentCsv, TimeSpan? spacing = null, DateTimeOffset? before = null)
+    private async Task<DriftAuditService> ArrangeAsync(string workflowPath, string referenceCsv, string currentCsv, TimeSpan? spacing = null, DateTimeOffset? before = null,
+        IEventPublisher? publisher = null)
     {
         var workflow = await Get<IWorkflowStore>().RegisterAsync(await File.ReadAllTextAsync(workflowPath), "credit-risk.yaml");
         DatasetProfile reference;
@@ -145,7 +146,7 @@ public sealed class DriftAuditParityTests(AzuriteFixture azurite, ITestOutputHel
         }
 
         return new DriftAuditService(Get<IWorkflowStore>(), registry, artifacts, inference, Get<IMonitoringStore>(), Get<IMetricHistory>(),
-            Get<IEventPublisher>(), TimeProvider.System, NullLogger<DriftAuditService>.Instance, Options.Create(FanOut));
+            publisher ?? Get<IEventPublisher>(), TimeProvider.System, NullLogger<DriftAuditService>.Instance, Options.Create(FanOut));
     }
 
     private DurableTaskClient Client => Host.Client;
@@ -210,13 +211,40 @@ public sealed class DriftAuditParityTests(AzuriteFixture azurite, ITestOutputHel
         Assert.Equal(7, result.Captures);
         Assert.Equal(3, result.Partitions);
         Assert.Equal(3, result.ProfileUris.Distinct().Count());
-        var parts = new List<DatasetProfile>();
+        // The partition profiles are stored in the binary format and merge, feature by feature, to the offline profile.
+        var artifacts = Get<IArtifactStore>();
+        var sources = new List<ProfileRangeSource>();
         for (var i = 0; i < result.ProfileUris.Count; i++)
         {
-            Assert.EndsWith(DriftAuditOrchestrator.ProfilePath(Model, instanceId, i), result.ProfileUris[i], StringComparison.Ordinal);
-            parts.Add((await Get<IArtifactStore>().ReadJsonAsync<DatasetProfile>(result.ProfileUris[i]))!);
+            var uri = result.ProfileUris[i];
+            Assert.EndsWith(DriftAuditOrchestrator.ProfilePath(Model, instanceId, i), uri, StringComparison.Ordinal);
+            await using (var head = await artifacts.OpenReadRangeAsync(uri, 0, 4))
+            {
+                var magic = new byte[4];
+                await head.ReadExactlyAsync(magic);
+                Assert.True(ProfileBinary.IsBinary(magic), $"partition profile {uri} is not binary");
+            }
+
+            sources.Add((offset, length, ct) => artifacts.OpenReadRangeAsync(uri, offset, length, ct));
         }
-        Assert.Equal([300L, 200L, 200L], parts.Select(p => p.Rows));
+
+        var merge = await PartitionProfileMerge.OpenAsync(sources, result.ProfileUris);
+        Assert.Equal([300L, 200L, 200L], merge.Parts.Select(p => p.Rows));
+        DatasetProfile whole;
+        await using (var csv = File.OpenRead(currentCsv))
+        {
+            whole = ProfileBuilder.FromCsv(csv, (await Get<IWorkflowStore>().GetCurrentAsync(Model))!.Definition);
+        }
+
+        var merged = await merge.MergeAllAsync();
+        Assert.Equal(whole.Rows, merged.Rows);
+        Assert.Equal(whole.Features.Select(f => f.Name), merged.Features.Select(f => f.Name));
+        foreach (var (w, m) in whole.Features.Zip(merged.Features))
+        {
+            Assert.Equal(w.Nulls, m.Nulls);
+            Assert.Equal(w.Values, m.Values);
+            Assert.Equal(w.Counts.OrderBy(c => c.Key, StringComparer.Ordinal), m.Counts.OrderBy(c => c.Key, StringComparer.Ordinal));
+        }
 
         // The orchestration's output is a small summary (references, no samples).
         var state = await Client.GetInstanceAsync(instanceId, getInputsAndOutputs: true);
@@ -249,7 +277,10 @@ public sealed class DriftAuditParityTests(AzuriteFixture azurite, ITestOutputHel
         var now = DateTimeOffset.UtcNow;
         // The sample audits every six hours: the window ends at the latest six-hour mark; traffic lies before it.
         var due = DriftAuditService.DueOccurrence("0 */6 * * *", null, now)!.Value;
-        var service = await ArrangeAsync(workflow, Csv("reference.csv", 3000, 1, null), Csv("current.csv", 600, 5, null), before: due);
+        var referenceCsv = Csv("reference.csv", 3000, 1, null);
+        var currentCsv = Csv("current.csv", 600, 5, new DataShift { IncomeFactor = 0.75, AgeOffset = 4 });
+        var service = await ArrangeAsync(workflow, referenceCsv, currentCsv, before: due);
+        var offline = await RunOfflineAsync("drift", "--reference", referenceCsv, "--current", currentCsv, "--workflow", workflow, "--json");
 
         // Two fires (the Functions timer and the local scheduler, or a timer retry) before the audit is stored.
         // (The host's other sample model has no production version: its audits end skipped.)
@@ -267,6 +298,14 @@ public sealed class DriftAuditParityTests(AzuriteFixture azurite, ITestOutputHel
         var stored = Assert.Single(await Get<IMonitoringStore>().ListAuditsAsync(Model));
         Assert.Equal(result.AuditId, stored.AuditId);
         Assert.Equal(due, stored.WindowEnd);
+
+        // The timer path's audit has exactly the offline command's numbers: every metric of every feature, the deciding
+        // method, threshold and verdict (the shifted income and age drift, so verdicts of both kinds are compared).
+        var compared = AssertSameMetrics(offline, stored.Report);
+        Assert.True(compared > 50, $"only {compared} metric values compared");
+        Assert.True(stored.Report.DriftedFeatures > 0, stored.Report.Summary);
+        Assert.Contains(stored.Report.Features, f => !f.Drifted);
+        Assert.Equal(stored.Report.DriftedFeatures, result.DriftedFeatures);
 
         // Once audited, the window is not due again.
         Assert.DoesNotContain(await service.AuditDueAsync(Client, force: false), i => i.StartsWith(prefix, StringComparison.Ordinal));
@@ -330,5 +369,80 @@ public sealed class DriftAuditParityTests(AzuriteFixture azurite, ITestOutputHel
         var stored = await Get<IMonitoringStore>().ListAuditsAsync(Model);
         Assert.Equal([2, 1], stored.Select(a => a.Report.WindowsDrifted));
         Assert.Equal(2, (await service.GetFeatureHistoryAsync(Model, "income")).Count);
+    }
+
+    /// <summary>Publishes through the real publisher but fails once, before publishing, on the first event of one type:
+    /// a worker dying between storing the audit and publishing it.</summary>
+    private sealed class FailOncePublisher(IEventPublisher inner, string failType) : IEventPublisher
+    {
+        private int _failed;
+
+        public Task PublishAsync(LifecycleEvent lifecycleEvent, CancellationToken cancellationToken = default)
+        {
+            if (lifecycleEvent.Type == failType && Interlocked.Exchange(ref _failed, 1) == 0)
+            {
+                throw new IOException($"simulated failure before publishing {lifecycleEvent.Type} {lifecycleEvent.Id}");
+            }
+
+            return inner.PublishAsync(lifecycleEvent, cancellationToken);
+        }
+    }
+
+    [Theory]
+    [InlineData(LifecycleEventTypes.DriftAudited)]
+    [InlineData(LifecycleEventTypes.DriftDetected)]
+    public async Task Analysis_retried_after_a_failure_between_storing_and_publishing_publishes_each_event_once(string failType)
+    {
+        var workflow = Workflow("");
+        var publisher = new FailOncePublisher(Get<IEventPublisher>(), failType);
+        var service = await ArrangeAsync(workflow, Csv("reference.csv", 3000, 1, null), Csv("current.csv", 600, 2, new DataShift { IncomeFactor = 0.6, AgeOffset = 8 }),
+            publisher: publisher);
+
+        // The activities of one audit, run as the orchestration runs them.
+        var plan = await service.PlanAsync(new PlanDriftAuditInput { Model = Model, WindowEnd = DateTimeOffset.UtcNow, CapturesPerPartition = 2, MaxPartitions = 16 });
+        var uris = new List<string>();
+        for (var i = 0; i < plan.Partitions.Count; i++)
+        {
+            var stored = await service.ProfilePartitionAsync(new ProfilePartitionInput
+            {
+                Model = Model, Version = plan.Version, WorkflowHash = plan.WorkflowHash, WindowStart = plan.WindowStart, WindowEnd = plan.WindowEnd,
+                Range = plan.Partitions[i], ProfilePath = DriftAuditOrchestrator.ProfilePath(Model, "retry-" + failType, i),
+            });
+            uris.Add(stored.Uri);
+        }
+
+        var input = new AnalyzeDriftInput
+        {
+            AuditId = Guid.NewGuid().ToString("N"), Model = Model, Version = plan.Version, WorkflowHash = plan.WorkflowHash,
+            ReferenceProfileUri = plan.ReferenceProfileUri, WindowStart = plan.WindowStart, WindowEnd = plan.WindowEnd, ProfileUris = uris,
+        };
+        var failure = await Assert.ThrowsAsync<IOException>(() => service.AnalyzeAsync(input, Client));
+        Assert.Contains(failType, failure.Message, StringComparison.Ordinal);
+
+        // The audit was stored before the failure; the event that failed is not in the trail yet.
+        var audit = Assert.Single(await Get<IMonitoringStore>().ListAuditsAsync(Model));
+        Assert.Equal(input.AuditId, audit.AuditId);
+        Assert.True(audit.Report.Alert, audit.Report.Summary);
+        Assert.NotNull(audit.ReportUri);
+        async Task<int> CountAsync(string id) => (await Get<IAuditTrail>().ReadAsync(Model)).Count(e => e.Event.Id == id);
+        var failedId = failType == LifecycleEventTypes.DriftAudited ? input.AuditId : input.AuditId + "-drift";
+        Assert.Equal(0, await CountAsync(failedId));
+
+        // The activity's retry finds the stored audit and publishes its events: each id once, however often it runs.
+        var retried = await service.AnalyzeAsync(input, Client);
+        var again = await service.AnalyzeAsync(input, Client);
+
+        Assert.Equal(input.AuditId, retried.AuditId);
+        Assert.Equal(audit.ReportUri, retried.ReportUri);
+        Assert.Equal(retried, again with { ProfileUris = retried.ProfileUris });
+        Assert.Equal(1, await CountAsync(input.AuditId));
+        Assert.Equal(1, await CountAsync(input.AuditId + "-drift"));
+        var entries = await Get<IAuditTrail>().ReadAsync(Model);
+        var audited = entries.Single(e => e.Event.Id == input.AuditId).Event;
+        Assert.Equal(LifecycleEventTypes.DriftAudited, audited.Type);
+        Assert.Equal(audit.ReportUri, audited.Data.GetProperty("reportUri").GetString());
+        Assert.Equal(uris.Count, audited.Data.GetProperty("partitions").GetInt32());
+        Assert.Equal(LifecycleEventTypes.DriftDetected, entries.Single(e => e.Event.Id == input.AuditId + "-drift").Event.Type);
+        Assert.Single(await Get<IMonitoringStore>().ListAuditsAsync(Model));
     }
 }

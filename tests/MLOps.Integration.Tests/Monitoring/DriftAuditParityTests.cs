@@ -238,7 +238,12 @@ public sealed class DriftAuditParityTests(AzuriteFixture azurite, ITestOutputHel
 
         var merged = await merge.MergeAllAsync();
         Assert.Equal(whole.Rows, merged.Rows);
-        Assert.Equal(whole.Features.Select(f => f.Name), merged.Features.Select(f => f.Name));
+        // The partitions carry the captured predictions too, last, under the prediction feature's reserved name.
+        Assert.Equal([.. whole.Features.Select(f => f.Name), PredictionFeature.Name], merged.Features.Select(f => f.Name));
+        var predictions = merged.Features[^1];
+        Assert.Equal(700, predictions.Rows);
+        Assert.Equal(0, predictions.Nulls);
+        Assert.All(predictions.Values, p => Assert.Equal(0.5, p));
         foreach (var (w, m) in whole.Features.Zip(merged.Features))
         {
             Assert.Equal(w.Nulls, m.Nulls);

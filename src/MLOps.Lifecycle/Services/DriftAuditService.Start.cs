@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -187,36 +188,26 @@ public sealed partial class DriftAuditService
     }
 
     /// <summary>Reads the instance (with inputs and outputs) every <see cref="PollInterval"/> until it has ended or
-    /// <paramref name="timeout"/> has passed; returns the last state read and whether it had ended.</summary>
+    /// <paramref name="timeout"/> has passed; returns the last state read and whether it had ended. The deadline is
+    /// checked between reads, never by cancelling one (the gRPC client reports a cancelled read as an RpcException).</summary>
     private static async Task<(OrchestrationMetadata? State, bool Done)> PollAsync(DurableTaskClient client, string instanceId, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        if (timeout <= TimeSpan.Zero)
+        var clock = Stopwatch.StartNew();
+        while (true)
         {
-            var now = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: true, cancellationToken);
-            return (now, now?.IsCompleted == true);
-        }
-
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
-        OrchestrationMetadata? state = null;
-        try
-        {
-            while (true)
+            var state = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: true, cancellationToken);
+            if (state is not null && state.IsCompleted)
             {
-                state = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: true, deadline.Token);
-                if (state is not null && state.IsCompleted)
-                {
-                    return (state, true);
-                }
-
-                await Task.Delay(PollInterval, deadline.Token);
+                return (state, true);
             }
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            // A read cut short by the deadline leaves the previous state; read once more without it.
-            state = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: true, cancellationToken) ?? state;
-            return (state, state?.IsCompleted == true);
+
+            var left = timeout - clock.Elapsed;
+            if (left <= TimeSpan.Zero)
+            {
+                return (state, false);
+            }
+
+            await Task.Delay(left < PollInterval ? left : PollInterval, cancellationToken);
         }
     }
 

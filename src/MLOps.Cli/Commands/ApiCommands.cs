@@ -149,11 +149,16 @@ internal static class ApiCommands
         var url = CommonOptions.Url();
         var dataDir = CommonOptions.DataDir();
         var model = new Argument<string>("model");
-        var audit = new Command("audit", "Audit the model's recent production traffic for drift now") { model, url, dataDir };
+        var noWait = new Option<bool>("--no-wait") { Description = "Print the audit's status and URL instead of waiting for it" };
+        var timeout = new Option<int>("--timeout") { Description = "Seconds to follow a long audit before giving up (it goes on)", DefaultValueFactory = _ => 600 };
+        var audit = new Command("audit", "Audit the model's recent production traffic for drift now (follows a long audit until it ends)") { model, noWait, timeout, url, dataDir };
         audit.SetAction(async (parse, ct) =>
         {
             using var client = CommonOptions.Client(parse, url, dataDir);
-            return CommonOptions.Print(await client.PostAsync($"models/{Uri.EscapeDataString(parse.GetValue(model)!)}/drift-audits", null, null, ct));
+            var name = parse.GetValue(model)!;
+            var response = await DriftAudits.RunAsync(client, name, follow: !parse.GetValue(noWait), TimeSpan.FromSeconds(parse.GetValue(timeout)),
+                progress => Console.Error.WriteLine(progress), wait: parse.GetValue(noWait) ? 0 : null, ct);
+            return Still(response, name, parse.GetValue(noWait));
         });
         var feature = new Argument<string>("feature") { Description = "A feature of the model, or 'prediction' for its output" };
         var take = new Option<int?>("--take") { Description = "Most audits to show, newest first (default 50)" };
@@ -174,7 +179,21 @@ internal static class ApiCommands
             PrintHistory(response.Body);
             return 0;
         });
-        var command = new Command("drift", "Drift audits") { audit, history };
+
+        var instanceId = new Argument<string>("instanceId");
+        var follow = new Option<bool>("--follow") { Description = "Wait until the audit ends" };
+        var status = new Command("status", "Show the status of one drift audit (an instance id from 'mlops drift audit --no-wait')") { model, instanceId, follow, timeout, url, dataDir };
+        status.SetAction(async (parse, ct) =>
+        {
+            using var client = CommonOptions.Client(parse, url, dataDir);
+            var name = parse.GetValue(model)!;
+            var id = parse.GetValue(instanceId)!;
+            var response = parse.GetValue(follow)
+                ? await DriftAudits.FollowAsync(client, name, id, TimeSpan.FromSeconds(parse.GetValue(timeout)), progress => Console.Error.WriteLine(progress), ct)
+                : await client.GetAsync($"models/{Uri.EscapeDataString(name)}/drift-audits/{Uri.EscapeDataString(id)}", ct);
+            return Still(response, name, !parse.GetValue(follow));
+        });
+        var command = new Command("drift", "Drift audits") { audit, status, history };
         DataCommands.AddOfflineDrift(command);
         return command;
     }
@@ -193,5 +212,20 @@ internal static class ApiCommands
             Console.WriteLine($"{at,-22} {point.GetProperty("version").GetInt32(),7} {point.GetProperty("method").GetString(),-18} {Num(point.GetProperty("value")),10} " +
                 $"{Num(point.GetProperty("threshold")),10} {(point.GetProperty("drifted").GetBoolean() ? "yes" : "no"),-7} {point.GetProperty("currentRows").GetInt64(),8}  {point.GetProperty("auditId").GetString()}");
         }
+    }
+
+    /// <summary>Prints an audit answer; one still running (202) is printed with how to follow it, and fails only when
+    /// it was meant to be waited for.</summary>
+    private static int Still(ApiResponse response, string model, bool asked)
+    {
+        var code = CommonOptions.Print(response);
+        if (response.Status != 202)
+        {
+            return code;
+        }
+
+        var id = response.Body.GetProperty("instanceId").GetString();
+        Console.Error.WriteLine($"the audit is still running; follow it with: mlops drift status {model} {id} --follow");
+        return asked ? 0 : 1;
     }
 }

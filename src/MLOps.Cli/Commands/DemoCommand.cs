@@ -130,13 +130,13 @@ public static class DemoCommand
         Say($"version {scored.Body.GetProperty("version")} answered {predictions.Count} rows; mean probability {predictions.Average(p => p.GetProperty("probability").GetDouble()):F3}");
 
         Step("Drift audit on normal traffic");
-        var audit = (await api.PostAsync($"models/{model}/drift-audits", null, null, ct)).EnsureSuccess("drift audit").Body;
+        var audit = (await DriftAudits.RunAsync(api, model, follow: true, TimeSpan.FromMinutes(5), Say, ct: ct)).EnsureSuccess("drift audit").Body;
         PrintAudit(audit, Say);
 
         Step("Drifted traffic (lower income, older applicants, more APAC) and another audit");
         var shifted = CreditRiskData.FeatureRows(600, seed: 12, Drift);
         (await api.PostAsync($"models/{model}/predict", new { rows = shifted }, null, ct)).EnsureSuccess("predict");
-        audit = (await api.PostAsync($"models/{model}/drift-audits", null, null, ct)).EnsureSuccess("drift audit").Body;
+        audit = (await DriftAudits.RunAsync(api, model, follow: true, TimeSpan.FromMinutes(5), Say, ct: ct)).EnsureSuccess("drift audit").Body;
         PrintAudit(audit, Say);
 
         if (audit.TryGetProperty("retrainRunId", out var retrainId) && retrainId.ValueKind == JsonValueKind.String)

@@ -119,11 +119,22 @@ public interface IInferenceStore
     IAsyncEnumerable<InferenceRecord> ReadRangeAsync(string model, DateTimeOffset from, DateTimeOffset to, CaptureRange range, CancellationToken cancellationToken = default);
 }
 
-/// <summary>Drift audit results, every metric of every feature (Table storage).</summary>
+/// <summary>Drift audit results, every metric of every feature, and the claims that let one starter schedule each
+/// audit window (Table storage).</summary>
 public interface IMonitoringStore
 {
     Task SaveAuditAsync(DriftAuditRecord audit, CancellationToken cancellationToken = default);
     Task<IReadOnlyList<DriftAuditRecord>> ListAuditsAsync(string model, int take = 20, CancellationToken cancellationToken = default);
+
+    /// <summary>Adds the claim on its model and window; false when the window is already claimed (insert-only, atomic).</summary>
+    Task<bool> TryAddAuditClaimAsync(DriftAuditClaim claim, CancellationToken cancellationToken = default);
+
+    /// <summary>The claim on the window, with its ETag; null when none.</summary>
+    Task<DriftAuditClaim?> GetAuditClaimAsync(string model, DateTimeOffset windowEnd, CancellationToken cancellationToken = default);
+
+    /// <summary>Replaces the claim if it is still at <see cref="DriftAuditClaim.ETag"/>; false when another starter
+    /// changed it first (or it is gone).</summary>
+    Task<bool> TryReplaceAuditClaimAsync(DriftAuditClaim claim, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Publishes lifecycle events: appended to the audit trail, then sent to Event Grid when configured.</summary>

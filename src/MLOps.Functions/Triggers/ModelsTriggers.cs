@@ -49,12 +49,22 @@ public sealed class ModelsTriggers(ModelsApi models)
         return (await models.RollbackAsync(model, body with { Actor = actor }, request.HttpContext.RequestAborted)).ToAction();
     }
 
+    /// <summary>Starts an audit and waits briefly: 200 with the audit, or 202 with a status URL to poll.</summary>
     [Function("AuditDrift")]
     public async Task<IActionResult> AuditDrift(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "models/{model}/drift-audits")] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string model) =>
-        (await models.AuditDriftAsync(model, client, request.HttpContext.RequestAborted)).ToAction();
+        (await models.AuditDriftAsync(model, client, request.Query["wait"].ToString(), request.BaseUrl(), request.HttpContext.RequestAborted)).ToAction();
+
+    /// <summary>The status of one audit: 202 while it runs, 200 with the audit (or the error) once it ended.</summary>
+    [Function("GetDriftAudit")]
+    public async Task<IActionResult> GetDriftAudit(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "models/{model}/drift-audits/{instanceId}")] HttpRequest request,
+        [DurableClient] DurableTaskClient client,
+        string model,
+        string instanceId) =>
+        (await models.DriftAuditStatusAsync(model, instanceId, client, request.BaseUrl(), request.HttpContext.RequestAborted)).ToAction();
 
     [Function("GetAuditTrail")]
     public async Task<IActionResult> AuditTrail(

@@ -13,10 +13,11 @@ namespace MLOps.Infrastructure.Storage;
 /// Row <c>audit|{inverted ticks}|{auditId}</c> holds the whole <see cref="DriftAuditRecord"/> as JSON (split over
 /// several properties when over the 64 KiB property limit; kept in blob <c>artifacts/{model}/audits/{auditId}.json</c>
 /// when it would not fit in one entity). Row <c>feature|{name}|{inverted ticks}</c> per feature holds the metric
-/// values as typed doubles (<c>m_{metric}</c>) so the history of one feature is one range query.
+/// values as typed doubles (<c>m_{metric}</c>) so the history of one feature is one range query. Row
+/// <c>claim|{window end}</c> is the claim on one audit window (see <see cref="DriftAuditClaim"/>).
 /// Writes are upserts keyed by the audit's own time, so saving the same audit again is harmless.
 /// </remarks>
-public sealed class TableMonitoringStore : IMonitoringStore, IMetricHistory
+public sealed partial class TableMonitoringStore : IMonitoringStore, IMetricHistory
 {
     /// <summary>Largest JSON kept in the entity itself (well under the 1 MiB entity limit, which counts UTF-16).</summary>
     private const int MaxInlineChars = 8 * StorageJson.MaxPropertyChars;

@@ -18,6 +18,9 @@ public sealed record DriftAuditInput
     public int CapturesPerPartition { get; init; } = DriftAuditOptions.DefaultCapturesPerPartition;
     /// <summary>Most profile activities of one audit (the fan-out bound).</summary>
     public int MaxPartitions { get; init; } = DriftAuditOptions.DefaultMaxPartitions;
+    /// <summary>Id the audit is stored under: the same for every attempt at the window, so a re-run after a failure
+    /// stores one audit. Null in instances started before it existed (they draw one from the context).</summary>
+    public string? AuditId { get; init; }
 }
 
 /// <summary>Input of <see cref="Activities.PlanDriftAuditActivity"/>.</summary>
@@ -120,7 +123,13 @@ public sealed record DriftAuditOptions
     public int CapturesPerPartition { get; init; } = DefaultCapturesPerPartition;
     /// <summary>Most profile activities of one audit.</summary>
     public int MaxPartitions { get; init; } = DefaultMaxPartitions;
-    /// <summary>How long the HTTP route waits for the audit it started (under the 230 s an Azure HTTP trigger may
-    /// hold a request); the audit itself goes on and is listed with the model when it ends.</summary>
+    /// <summary>Longest a caller may wait for an audit: <see cref="Services.DriftAuditService.AuditAsync"/> waits this
+    /// long, and the HTTP route's <c>wait</c> is capped at it (under the 230 s an Azure HTTP trigger may hold a request).</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromMinutes(3);
+    /// <summary>How long the HTTP route waits for the audit it started before answering 202 Accepted with the
+    /// instance's status URL (the audit goes on either way).</summary>
+    public TimeSpan RequestWait { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>How long a claim on an audit window may stand without its orchestration before another starter takes
+    /// it over (its starter is taken to have died between claiming and scheduling).</summary>
+    public TimeSpan ClaimGrace { get; init; } = TimeSpan.FromMinutes(1);
 }

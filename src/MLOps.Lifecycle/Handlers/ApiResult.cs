@@ -3,6 +3,10 @@ namespace MLOps.Lifecycle.Handlers;
 /// <summary>What an HTTP handler answers, independent of the host (Functions or the local host).</summary>
 public sealed record ApiResult(int Status, object? Body)
 {
+    /// <summary>The <c>Location</c> header to answer with (a 202's status URL), if any.</summary>
+    public string? Location { get; init; }
+
+
     public static ApiResult Ok(object? body) => new(200, body);
     public static ApiResult Accepted(object? body) => new(202, body);
     public static ApiResult Error(int status, string error, object? detail = null) => new(status, new ApiError(error, detail));

@@ -1,9 +1,11 @@
+using System.Globalization;
 using System.Text.Json;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 using MLOps.Core.Events;
 using MLOps.Core.Ports;
 using MLOps.Core.Registry;
+using MLOps.Lifecycle.Contracts;
 using MLOps.Lifecycle.Logging;
 using MLOps.Lifecycle.Services;
 
@@ -151,11 +153,58 @@ public sealed class ModelsApi(
         return ApiResult.Ok(new { model, from = current.Version, to, alias = moved });
     }
 
-    public async Task<ApiResult> AuditDriftAsync(string model, DurableTaskClient client, CancellationToken cancellationToken = default)
+    /// <summary>Starts a drift audit of the window ending now and waits briefly for it (the durable HTTP async
+    /// pattern): 200 with the stored audit when it ended in time, else 202 with its status and a status URL
+    /// (<c>Location</c>, <c>statusQueryGetUri</c>) for <see cref="DriftAuditStatusAsync"/>. <paramref name="wait"/> is
+    /// in seconds (default <c>MLOps:DriftAudit:RequestWait</c>); <paramref name="baseUrl"/> (scheme and host of the
+    /// request) makes the status URL absolute.</summary>
+    public async Task<ApiResult> AuditDriftAsync(string model, DurableTaskClient client, string? wait = null, string? baseUrl = null, CancellationToken cancellationToken = default)
     {
-        var result = await drift.AuditAsync(model, client, cancellationToken);
-        return result is null ? ApiResult.Error(404, $"model '{model}' has no '{Aliases.Production}' version to audit") : ApiResult.Ok(result);
+        TimeSpan? limit = null;
+        if (!string.IsNullOrWhiteSpace(wait))
+        {
+            if (!double.TryParse(wait, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) || !double.IsFinite(seconds) || seconds < 0)
+            {
+                return ApiResult.Error(400, $"query parameter 'wait' must be a number of seconds ≥ 0, not '{wait}'");
+            }
+
+            limit = TimeSpan.FromSeconds(Math.Min(seconds, TimeSpan.FromDays(1).TotalSeconds));
+        }
+
+        var status = await drift.RequestAuditAsync(model, client, limit, cancellationToken);
+        return status.Status switch
+        {
+            DriftAuditStatus.Completed => ApiResult.Ok(status.Audit),
+            DriftAuditStatus.Skipped => ApiResult.Error(404, $"model '{model}' has no '{Aliases.Production}' version to audit", status),
+            DriftAuditStatus.Failed or DriftAuditStatus.Terminated => FailedAudit(status),
+            _ => Located(ApiResult.Accepted(status with { StatusQueryGetUri = StatusUrl(baseUrl, model, status.InstanceId) }), baseUrl, model, status.InstanceId),
+        };
     }
+
+    /// <summary>The status of one drift audit instance of the model: 202 while it runs (with <c>Location</c>), 200 once
+    /// it ended (completed with the stored audit, skipped, failed or terminated with the error), 404 when there is none.</summary>
+    public async Task<ApiResult> DriftAuditStatusAsync(string model, string instanceId, DurableTaskClient client, string? baseUrl = null, CancellationToken cancellationToken = default)
+    {
+        var status = await drift.GetStatusAsync(client, model, instanceId, cancellationToken);
+        if (status is null)
+        {
+            return ApiResult.Error(404, $"no drift audit '{instanceId}' of model '{model}'");
+        }
+
+        status = status with { StatusQueryGetUri = StatusUrl(baseUrl, model, instanceId) };
+        return status.IsRunning ? Located(ApiResult.Accepted(status), baseUrl, model, instanceId) : ApiResult.Ok(status);
+    }
+
+    private static ApiResult FailedAudit(DriftAuditStatus status) =>
+        ApiResult.Error(status.ErrorType == typeof(InvalidDataException).FullName ? 422 : 500,
+            $"drift audit {status.InstanceId} {status.Status}: {status.Error}", status);
+
+    private static ApiResult Located(ApiResult result, string? baseUrl, string model, string instanceId) =>
+        result with { Location = StatusUrl(baseUrl, model, instanceId) };
+
+    /// <summary>The status route of an audit instance, absolute when the request's base URL is known.</summary>
+    public static string StatusUrl(string? baseUrl, string model, string instanceId) =>
+        $"{baseUrl?.TrimEnd('/')}/api/models/{Uri.EscapeDataString(model)}/drift-audits/{Uri.EscapeDataString(instanceId)}";
 
     public async Task<ApiResult> AuditTrailAsync(string model, CancellationToken cancellationToken = default)
     {

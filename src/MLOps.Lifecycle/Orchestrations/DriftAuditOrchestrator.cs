@@ -12,7 +12,8 @@ namespace MLOps.Lifecycle.Orchestrations;
 /// <see cref="DriftAuditInput.MaxPartitions"/>, all in parallel) profiles it and stores the profile as a blob; then
 /// <see cref="AnalyzeDriftActivity"/> merges the profiles in window order, compares them with the reference, keeps the
 /// per-feature metric history in Table storage, stores the HTML report, publishes and may start retraining. History
-/// holds names, URIs and a summary, never rows or samples. Deterministic: the audit id comes from the context.
+/// holds names, URIs and a summary, never rows or samples. Deterministic: the audit id comes from the input (one per
+/// window, shared by re-runs) or, in instances started before it was there, from the context.
 /// </summary>
 public static class DriftAuditOrchestrator
 {
@@ -83,7 +84,7 @@ public static class DriftAuditOrchestrator
         context.SetCustomStatus($"analyzing {stored.Sum(p => p.Rows)} row(s) from {stored.Length} partition profile(s)");
         var result = await context.CallActivityAsync<DriftAuditResult>(nameof(AnalyzeDriftActivity), new AnalyzeDriftInput
         {
-            AuditId = context.NewGuid().ToString("N"),
+            AuditId = input.AuditId ?? context.NewGuid().ToString("N"),
             Model = plan.Model,
             Version = plan.Version,
             WorkflowHash = plan.WorkflowHash,

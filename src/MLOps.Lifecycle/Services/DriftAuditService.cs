@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using Cronos;
 using Microsoft.DurableTask.Client;
-using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MLOps.Core.Drift;
@@ -24,9 +23,10 @@ namespace MLOps.Lifecycle.Services;
 /// says so (enough drifted features, outside the cooldown). An audit runs as a <see cref="DriftAuditOrchestrator"/>:
 /// <see cref="PlanAsync"/> lists the window's captures in ranges, <see cref="ProfilePartitionAsync"/> profiles each
 /// range in parallel and stores the profile, <see cref="AnalyzeAsync"/> merges them and does the rest. The triggers
-/// (timer, local scheduler, HTTP) start that orchestration with an instance id per model and window.
+/// (timer, local scheduler, HTTP) start that orchestration through <see cref="StartAsync"/>, which claims the model's
+/// window in Table storage so one audit runs per window (DriftAuditService.Start.cs).
 /// </summary>
-public sealed class DriftAuditService(
+public sealed partial class DriftAuditService(
     IWorkflowStore workflows,
     IModelRegistry registry,
     IArtifactStore artifacts,
@@ -39,9 +39,6 @@ public sealed class DriftAuditService(
     IOptions<DriftAuditOptions>? options = null)
 {
     private readonly DriftAuditOptions _options = options?.Value ?? new DriftAuditOptions();
-
-    /// <summary>How often <see cref="AuditAsync"/> reads the state of the audit it waits for.</summary>
-    public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Starts an audit of every model whose monitoring schedule has come due since its last audit (or all
     /// when <paramref name="force"/>), for the window ending at the due occurrence: a timer and a scheduler firing
@@ -89,79 +86,6 @@ public sealed class DriftAuditService(
     /// <paramref name="windowEnd"/>: the same model and window give the same id.</summary>
     public static string InstanceIdFor(string model, DateTimeOffset windowEnd) =>
         $"drift-{model}-{windowEnd.UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture)}";
-
-    /// <summary>Starts the audit orchestration for the window unless one with its instance id exists; returns the id.</summary>
-    public async Task<string> StartAsync(DurableTaskClient client, string model, DateTimeOffset windowEnd, string trigger, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(client);
-        ArgumentException.ThrowIfNullOrEmpty(model);
-        var instanceId = InstanceIdFor(model, windowEnd);
-        if (await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, cancellationToken) is not null)
-        {
-            return instanceId;
-        }
-
-        await client.ScheduleNewOrchestrationInstanceAsync(nameof(DriftAuditOrchestrator), new DriftAuditInput
-        {
-            Model = model,
-            WindowEnd = windowEnd.ToUniversalTime(),
-            Trigger = trigger,
-            CapturesPerPartition = _options.CapturesPerPartition,
-            MaxPartitions = _options.MaxPartitions,
-        }, new StartOrchestrationOptions(instanceId), cancellationToken);
-        return instanceId;
-    }
-
-    /// <summary>Audits one model now (window ending now) through the orchestration and waits for it (polling every
-    /// <see cref="PollInterval"/>); returns the stored audit, or null when no version serves the model.</summary>
-    public async Task<DriftAuditRecord?> AuditAsync(string model, DurableTaskClient client, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(client);
-        var instanceId = await StartAsync(client, model, time.GetUtcNow(), "request", cancellationToken);
-        var result = await WaitAsync(client, instanceId, _options.RequestTimeout, cancellationToken);
-        if (result.AuditId is null)
-        {
-            return null;
-        }
-
-        return await FindAuditAsync(model, result.AuditId, cancellationToken)
-            ?? throw new InvalidOperationException($"drift audit {result.AuditId} of '{model}' completed but is not in the monitoring store");
-    }
-
-    /// <summary>Waits for an audit orchestration and returns its result; a failed audit throws with its failure.</summary>
-    public static async Task<DriftAuditResult> WaitAsync(DurableTaskClient client, string instanceId, TimeSpan timeout, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(client);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
-        OrchestrationMetadata? state = null;
-        try
-        {
-            while (true)
-            {
-                state = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: true, deadline.Token);
-                if (state is not null && state.IsCompleted)
-                {
-                    break;
-                }
-
-                await Task.Delay(PollInterval, deadline.Token);
-            }
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new TimeoutException($"drift audit {instanceId} did not finish within {timeout} (last status: {state?.RuntimeStatus.ToString() ?? "not found"})");
-        }
-
-        if (state.RuntimeStatus != OrchestrationRuntimeStatus.Completed)
-        {
-            var failure = state.FailureDetails;
-            var message = $"drift audit {instanceId} {state.RuntimeStatus}: {failure?.ErrorMessage ?? "no details"}";
-            throw failure?.IsCausedBy<InvalidDataException>() == true ? new InvalidDataException(message) : new InvalidOperationException(message);
-        }
-
-        return state.ReadOutputAs<DriftAuditResult>() ?? throw new InvalidOperationException($"drift audit {instanceId} completed without a result");
-    }
 
     private async Task<DriftAuditRecord?> FindAuditAsync(string model, string auditId, CancellationToken cancellationToken) =>
         (await monitoring.ListAuditsAsync(model, 20, cancellationToken)).FirstOrDefault(a => a.AuditId == auditId);

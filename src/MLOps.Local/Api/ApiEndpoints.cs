@@ -43,8 +43,10 @@ public static class ApiEndpoints
             var actor = CallerIdentity.Resolve(h => request.Headers[h].ToString(), body.Actor);
             return ToResult(await models.RollbackAsync(model, body with { Actor = actor }, ct));
         });
-        api.MapPost("/models/{model}/drift-audits", async (string model, ModelsApi models, DurableTaskClient client, CancellationToken ct) =>
-            ToResult(await models.AuditDriftAsync(model, client, ct)));
+        api.MapPost("/models/{model}/drift-audits", async (string model, string? wait, HttpRequest request, ModelsApi models, DurableTaskClient client, CancellationToken ct) =>
+            ToResult(await models.AuditDriftAsync(model, client, wait, BaseUrl(request), ct)));
+        api.MapGet("/models/{model}/drift-audits/{instanceId}", async (string model, string instanceId, HttpRequest request, ModelsApi models, DurableTaskClient client, CancellationToken ct) =>
+            ToResult(await models.DriftAuditStatusAsync(model, instanceId, client, BaseUrl(request), ct)));
         api.MapGet("/models/{model}/audit-trail", async (string model, ModelsApi models, CancellationToken ct) =>
             ToResult(await models.AuditTrailAsync(model, ct)));
         api.MapGet("/models/{model}/budget", async (string model, string? month, BudgetApi budget, CancellationToken ct) =>
@@ -78,5 +80,21 @@ public static class ApiEndpoints
         }
     }
 
-    private static IResult ToResult(ApiResult result) => Results.Json(result.Body, Json.Options, statusCode: result.Status);
+    private static string BaseUrl(HttpRequest request) => $"{request.Scheme}://{request.Host}{request.PathBase}";
+
+    private static IResult ToResult(ApiResult result)
+    {
+        var json = Results.Json(result.Body, Json.Options, statusCode: result.Status);
+        return result.Location is null ? json : new WithLocation(result.Location, json);
+    }
+
+    /// <summary>A result with a <c>Location</c> header (a 202's status URL).</summary>
+    private sealed class WithLocation(string location, IResult inner) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.Location = location;
+            return inner.ExecuteAsync(httpContext);
+        }
+    }
 }

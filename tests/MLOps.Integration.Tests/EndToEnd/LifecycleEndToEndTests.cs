@@ -51,13 +51,13 @@ public sealed class LifecycleEndToEndTests(AzuriteFixture azurite)
         Assert.Equal(400, bad.Status);
         Assert.Contains("age", bad.Error, StringComparison.Ordinal);
 
-        var calm = (await api.PostAsync($"models/{Model}/drift-audits", null)).Body;
+        var calm = (await DriftAudits.RunAsync(api, Model, follow: true, TimeSpan.FromMinutes(2))).EnsureSuccess("drift audit").Body;
         Assert.False(calm.GetProperty("report").GetProperty("datasetDrift").GetBoolean(), calm.ToString());
         Assert.Equal(JsonValueKind.Null, calm.GetProperty("retrainRunId").ValueKind);
 
         // Drifted traffic makes the next audit start a retraining run.
         Assert.Equal(200, (await api.PostAsync($"models/{Model}/predict", new { rows = CreditRiskData.FeatureRows(900, seed: 12, DemoCommand.Drift) })).Status);
-        var drifted = (await api.PostAsync($"models/{Model}/drift-audits", null)).Body;
+        var drifted = (await DriftAudits.RunAsync(api, Model, follow: true, TimeSpan.FromMinutes(2))).EnsureSuccess("drift audit").Body;
         Assert.True(drifted.GetProperty("report").GetProperty("driftedFeatures").GetInt32() >= 2, drifted.ToString());
         var retrainId = drifted.GetProperty("retrainRunId").GetString()!;
         Assert.Equal("awaiting-approval", (await TestHosts.WaitForStageAsync(api, retrainId, "awaiting-approval")).GetProperty("status").GetProperty("stage").GetString());

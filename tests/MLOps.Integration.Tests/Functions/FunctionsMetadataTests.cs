@@ -68,6 +68,7 @@ public sealed class FunctionsMetadataTests
     [InlineData("Predict", "models/{model}/predict", "post")]
     [InlineData("Rollback", "models/{model}/rollback", "post")]
     [InlineData("AuditDrift", "models/{model}/drift-audits", "post")]
+    [InlineData("GetDriftAudit", "models/{model}/drift-audits/{instanceId}", "get")]
     [InlineData("GetAuditTrail", "models/{model}/audit-trail", "get")]
     [InlineData("GetBudget", "models/{model}/budget", "get")]
     [InlineData("GetFeatureDriftHistory", "models/{model}/features/{feature}/drift-history", "get")]

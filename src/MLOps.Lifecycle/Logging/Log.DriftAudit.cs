@@ -1,0 +1,13 @@
+using Microsoft.Extensions.Logging;
+
+namespace MLOps.Lifecycle.Logging;
+
+/// <summary>Starting drift audits (event ids 1050–1059).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 1050, Level = LogLevel.Information, Message = "Drift audit {InstanceId} of {Model} scheduled ({Trigger}, attempt {Attempt})")]
+    public static partial void DriftAuditScheduled(ILogger logger, string instanceId, string model, string trigger, int attempt);
+
+    [LoggerMessage(EventId = 1051, Level = LogLevel.Warning, Message = "Drift audit window of {Model} re-run as {InstanceId}: attempt {Previous} ({PreviousInstanceId}) {Reason}")]
+    public static partial void DriftAuditTakenOver(ILogger logger, string model, string instanceId, int previous, string previousInstanceId, string reason);
+}

@@ -34,33 +34,9 @@ public static partial class DatasetValidator
         var state = new ValidationRun(fileName, contract, options, expectedBytes);
         try
         {
-            try
-            {
-                using var text = new StreamReader(hashing, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: true);
-                using var reader = await Sep.New(',')
-                    .Reader(o => o with { HasHeader = false, DisableColCountCheck = true, Unescape = true, CultureInfo = CultureInfo.InvariantCulture })
-                    .FromAsync(text, cancellationToken);
-                while (await reader.MoveNextAsync(cancellationToken))
-                {
-                    if (!state.Accept(reader.Current))
-                    {
-                        break;
-                    }
-                    hashing.MarkRow();
-                    if (state.BatchFull)
-                    {
-                        await state.DispatchBatchAsync(cancellationToken);
-                    }
-                }
-            }
-            catch (RowTooLongException)
-            {
-                state.Malformed(state.Rows + 1, $"row {state.Rows + 1} (or a field in it) is longer than {options.MaxRowBytes} bytes, perhaps an unterminated quote; reading stopped");
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException and not RowCheckException)
-            {
-                state.Malformed(state.Rows + 1, $"row {state.Rows + 1} could not be read as CSV ({ex.Message}); reading stopped");
-            }
+            // Rows are read with Sep's synchronous enumerator on a thread of their own: a per-row await costs more than
+            // the parse itself, and blocking a dedicated thread on the stream's reads is harmless.
+            await Task.Factory.StartNew(() => ReadRows(hashing, state, options, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             await state.CompleteBatchesAsync(cancellationToken);
         }
         finally
@@ -69,6 +45,44 @@ public static partial class DatasetValidator
         }
         await hashing.DrainAsync(cancellationToken);
         return state.Finish(await hashing.HashHexAsync(), hashing.BytesRead);
+    }
+
+    /// <summary>Reads every row into <paramref name="state"/> (the reading thread of <see cref="ValidateAsync"/>); unreadable
+    /// input becomes a malformed issue.</summary>
+    private static void ReadRows(HashingReadStream hashing, ValidationRun state, ValidationOptions options, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var text = new StreamReader(hashing, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: true);
+            using var reader = Sep.New(',')
+                .Reader(o => o with { HasHeader = false, DisableColCountCheck = true, Unescape = true, CultureInfo = CultureInfo.InvariantCulture })
+                .From(text);
+            foreach (var row in reader)
+            {
+                if (!state.Accept(row))
+                {
+                    break;
+                }
+                hashing.MarkRow();
+                if (state.BatchFull)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var dispatched = state.DispatchBatchAsync(cancellationToken);
+                    if (!dispatched.IsCompletedSuccessfully)
+                    {
+                        dispatched.AsTask().GetAwaiter().GetResult();
+                    }
+                }
+            }
+        }
+        catch (RowTooLongException)
+        {
+            state.Malformed(state.Rows + 1, $"row {state.Rows + 1} (or a field in it) is longer than {options.MaxRowBytes} bytes, perhaps an unterminated quote; reading stopped");
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not RowCheckException)
+        {
+            state.Malformed(state.Rows + 1, $"row {state.Rows + 1} could not be read as CSV ({ex.Message}); reading stopped");
+        }
     }
 
     /// <summary>Per-column state while streaming.</summary>

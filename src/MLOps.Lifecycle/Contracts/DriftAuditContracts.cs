@@ -132,4 +132,7 @@ public sealed record DriftAuditOptions
     /// <summary>How long a claim on an audit window may stand without its orchestration before another starter takes
     /// it over (its starter is taken to have died between claiming and scheduling).</summary>
     public TimeSpan ClaimGrace { get; init; } = TimeSpan.FromMinutes(1);
+    /// <summary>Most attempts at one window: after this many failed or terminated attempts a start answers with the
+    /// last one and schedules nothing, so a window that fails for good is not re-run on every timer fire.</summary>
+    public int MaxAttempts { get; init; } = 3;
 }

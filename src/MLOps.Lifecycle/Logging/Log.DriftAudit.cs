@@ -10,4 +10,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1051, Level = LogLevel.Warning, Message = "Drift audit window of {Model} re-run as {InstanceId}: attempt {Previous} ({PreviousInstanceId}) {Reason}")]
     public static partial void DriftAuditTakenOver(ILogger logger, string model, string instanceId, int previous, string previousInstanceId, string reason);
+
+    [LoggerMessage(EventId = 1052, Level = LogLevel.Warning, Message = "Drift audit window of {Model} not re-run: its attempt {InstanceId} {Reason}, and {Attempts} attempt(s) is the most allowed")]
+    public static partial void DriftAuditAttemptsExhausted(ILogger logger, string model, string instanceId, int attempts, string reason);
 }

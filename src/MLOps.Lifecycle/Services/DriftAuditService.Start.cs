@@ -89,6 +89,13 @@ public sealed partial class DriftAuditService
                 return claim.InstanceId;
             }
 
+            if (state is not null && claim.Attempt + 1 >= _options.MaxAttempts)
+            {
+                // Failed (or terminated) as often as allowed: the window keeps its last attempt.
+                Log.DriftAuditAttemptsExhausted(logger, model, claim.InstanceId, claim.Attempt + 1, reason);
+                return claim.InstanceId;
+            }
+
             var next = claim with
             {
                 Attempt = claim.Attempt + 1,

@@ -211,6 +211,28 @@ public sealed class DriftAuditStartTests(AzuriteFixture azurite) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task StartAsync_WindowThatKeepsFailing_StopsAfterMaxAttempts()
+    {
+        var referenceUri = await ArrangeAsync();
+        var service = Service(Defaults with { MaxAttempts = 2 });
+        var counting = new CountingDurableClient(Host.Client);
+        var windowEnd = DateTimeOffset.UtcNow;
+        await Get<StorageContext>().ResolveBlob(referenceUri).DeleteAsync();
+
+        var first = await service.StartAsync(counting, Model, windowEnd, "schedule");
+        await Assert.ThrowsAnyAsync<InvalidOperationException>(() => DriftAuditService.WaitAsync(Host.Client, first, TimeSpan.FromMinutes(2)));
+        var second = await service.StartAsync(counting, Model, windowEnd, "schedule");
+        Assert.Equal(DriftAuditService.InstanceIdFor(Model, windowEnd, 1), second);
+        await Assert.ThrowsAnyAsync<InvalidOperationException>(() => DriftAuditService.WaitAsync(Host.Client, second, TimeSpan.FromMinutes(2)));
+
+        // Two failed attempts are the most allowed: the next fires answer with the last one and schedule nothing.
+        Assert.Equal(second, await service.StartAsync(counting, Model, windowEnd, "schedule"));
+        Assert.Equal(second, await service.StartAsync(counting, Model, windowEnd, "schedule"));
+        Assert.Equal([first, second], counting.Scheduled);
+        Assert.Equal(1, (await Get<IMonitoringStore>().GetAuditClaimAsync(Model, windowEnd))!.Attempt);
+    }
+
+    [Fact]
     public async Task HttpAudit_QuickAnswers200_SlowAnswers202WithAStatusUrlThatReachesCompleted()
     {
         await ArrangeAsync();

@@ -53,7 +53,10 @@ public static partial class DatasetValidator
     {
         try
         {
-            using var text = new StreamReader(hashing, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: true);
+            // Large reads mean fewer system calls and fewer wake-ups of the background hasher; a quarter of the row
+            // limit at most, so the read-ahead never trips the runaway-row guard.
+            var bufferSize = Math.Clamp(options.MaxRowBytes / 4, 4096, 1 << 18);
+            using var text = new StreamReader(hashing, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true, bufferSize: bufferSize, leaveOpen: true);
             using var reader = Sep.New(',')
                 .Reader(o => o with { HasHeader = false, DisableColCountCheck = true, Unescape = true, CultureInfo = CultureInfo.InvariantCulture })
                 .From(text);
@@ -1258,8 +1261,9 @@ public static partial class DatasetValidator
         /// <summary>Characters the text may hold before the batch counts as full (whatever its rows).</summary>
         private const int MaxChars = 1 << 22;
 
-        /// <summary>Characters kept readable after the text (<see cref="FastDouble.TryParsePadded"/> reads past a cell).</summary>
-        private const int Padding = 8;
+        /// <summary>Characters kept readable after the text (<see cref="FastDouble.TryParsePadded"/> reads past a cell,
+        /// <see cref="FastDouble.FastPathReach"/> from its start at most).</summary>
+        private const int Padding = FastDouble.FastPathReach;
 
         private readonly int _capacity;
         private readonly int _maxIssues;

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 using MLOps.Core.Workflows;
 using nietras.SeparatedValues;
@@ -346,19 +348,20 @@ public static partial class DatasetValidator
             var width = columns.Length;
             var valueColumns = _valueColumns;
             var text = batch.Text;
+            var starts = batch.Starts;
             var ends = batch.Ends;
             var values = batch.Values;
             var hashes = batch.Hashes;
             var hashing = _duplicates is not null;
-            int cell = 0, end = 0;
+            var cell = 0;
             for (var r = 0; r < batch.Rows; r++)
             {
                 var rowNumber = batch.RowNumbers[r];
                 var hash = DuplicateRowTracker.Start;
                 for (var j = 0; j < width; j++, cell++)
                 {
-                    var start = end;
-                    end = ends[cell];
+                    var start = starts[cell];
+                    var end = ends[cell];
                     if (columns[j] is not { } column)
                     {
                         continue;
@@ -1277,6 +1280,7 @@ public static partial class DatasetValidator
             _maxIssues = maxIssues;
             Columns = mapped.Select(c => c.Seen is null ? c.CopyFor(this) : null).ToArray();
             Text = new char[Math.Max(rows * mapped.Length * 20, 64) + Padding];
+            Starts = new int[rows * mapped.Length];
             Ends = new int[rows * mapped.Length];
             RowNumbers = new long[rows];
             Hashes = new ulong[rows];
@@ -1286,7 +1290,9 @@ public static partial class DatasetValidator
         /// <summary>This batch's copy of each mapped column; null for unique columns (checked when merged).</summary>
         public ColumnState?[] Columns { get; }
         public char[] Text { get; private set; }
-        /// <summary>The end of each cell in <see cref="Text"/> (row by row, column by column).</summary>
+        /// <summary>The start of each cell in <see cref="Text"/> (row by row, column by column).</summary>
+        public int[] Starts { get; }
+        /// <summary>The end of each cell in <see cref="Text"/>.</summary>
         public int[] Ends { get; }
         public long[] RowNumbers { get; }
         public ulong[] Hashes { get; }
@@ -1302,28 +1308,59 @@ public static partial class DatasetValidator
         public void Add(SepReader.Row row, ColumnState[] mapped, long rowNumber)
         {
             var cell = Rows * mapped.Length;
-            for (var j = 0; j < mapped.Length; j++, cell++)
+            // A row without quotes whose cells are mostly the contract's is copied whole, in one move: each cell is then
+            // a slice of the row's text. Otherwise (quoted cells are unescaped apart from the row) cell by cell.
+            var line = row.Span;
+            if (mapped.Length * 2 < row.ColCount || line.Contains('"') || !AddWhole(row, line, mapped, cell))
             {
-                var value = row[mapped[j].Position].Span;
-                if (_length + value.Length + Padding > Text.Length)
+                for (var j = 0; j < mapped.Length; j++, cell++)
                 {
-                    var text = Text;
-                    Array.Resize(ref text, Math.Max(Text.Length * 2, _length + value.Length + Padding));
-                    Text = text;
+                    var value = row[mapped[j].Position].Span;
+                    EnsureRoom(value.Length);
+                    value.CopyTo(Text.AsSpan(_length));
+                    Starts[cell] = _length;
+                    _length += value.Length;
+                    Ends[cell] = _length;
                 }
-                value.CopyTo(Text.AsSpan(_length));
-                _length += value.Length;
-                Ends[cell] = _length;
             }
             RowNumbers[Rows] = rowNumber;
             Rows++;
         }
 
-        public ReadOnlySpan<char> Cell(int cell)
+        /// <summary>Copies the row's text at once and places its cells in it; false (nothing copied) if a cell is not
+        /// a slice of the row's text.</summary>
+        private bool AddWhole(SepReader.Row row, ReadOnlySpan<char> line, ColumnState[] mapped, int cell)
         {
-            var start = cell == 0 ? 0 : Ends[cell - 1];
-            return Text.AsSpan(start, Ends[cell] - start);
+            ref var origin = ref MemoryMarshal.GetReference(line);
+            for (var j = 0; j < mapped.Length; j++)
+            {
+                var value = row[mapped[j].Position].Span;
+                var offset = Unsafe.ByteOffset(ref origin, ref MemoryMarshal.GetReference(value)) / sizeof(char);
+                if (offset < 0 || offset + value.Length > line.Length)
+                {
+                    return false;
+                }
+                Starts[cell + j] = _length + (int)offset;
+                Ends[cell + j] = _length + (int)offset + value.Length;
+            }
+            EnsureRoom(line.Length);
+            line.CopyTo(Text.AsSpan(_length));
+            _length += line.Length;
+            return true;
         }
+
+        /// <summary>Grows the text so that <paramref name="length"/> more characters and the padding fit.</summary>
+        private void EnsureRoom(int length)
+        {
+            if (_length + length + Padding > Text.Length)
+            {
+                var text = Text;
+                Array.Resize(ref text, Math.Max(Text.Length * 2, _length + length + Padding));
+                Text = text;
+            }
+        }
+
+        public ReadOnlySpan<char> Cell(int cell) => Text.AsSpan(Starts[cell], Ends[cell] - Starts[cell]);
 
         /// <summary>Counts an issue; true when it is among the batch's first (the only ones that can be reported:
         /// they come in file order within a batch).</summary>

@@ -166,12 +166,28 @@ internal sealed class DuplicateRowTracker(int maxTracked, int maxExamples)
         }
     }
 
-    /// <summary>Gives the table back to the pool; the tracker must not be used after.</summary>
+    /// <summary>Tables at least this long are kept in <see cref="Spare"/> when released.</summary>
+    private const int SpareMinLength = 1 << 16;
+
+    /// <summary>The last large table released, for the next tracker of that size. The shared pool keeps a returned
+    /// array in the returning thread's own slot first (here a thread-pool thread finishing the report), out of reach of
+    /// the next validation's reading thread, which then first-touched a fresh table every time. Weak: the collector may
+    /// take it back, so nothing is held for good.</summary>
+    private static readonly WeakReference<Slot[]?> Spare = new(null);
+
+    /// <summary>Gives the table back (to <see cref="Spare"/> or the pool); the tracker must not be used after.</summary>
     public void Release()
     {
         var slots = _slots;
         _slots = [];
-        if (slots.Length > 0)
+        if (slots.Length >= SpareMinLength)
+        {
+            lock (Spare)
+            {
+                Spare.SetTarget(slots);
+            }
+        }
+        else if (slots.Length > 0)
         {
             ArrayPool<Slot>.Shared.Return(slots);
         }
@@ -179,6 +195,18 @@ internal sealed class DuplicateRowTracker(int maxTracked, int maxExamples)
 
     private static Slot[] Rent(int size)
     {
+        if (size >= SpareMinLength)
+        {
+            lock (Spare)
+            {
+                if (Spare.TryGetTarget(out var spare) && spare.Length == size)
+                {
+                    Spare.SetTarget(null);
+                    spare.AsSpan().Clear();
+                    return spare;
+                }
+            }
+        }
         var slots = ArrayPool<Slot>.Shared.Rent(size);
         if (slots.Length != size)
         {

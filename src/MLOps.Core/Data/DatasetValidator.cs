@@ -1016,6 +1016,8 @@ public static partial class DatasetValidator
         private readonly ValidationRun _run;
         private readonly int _threads;
         private readonly Func<RowBatch> _create;
+        /// <summary>Every batch created (the reader's thread only adds to it).</summary>
+        private readonly List<RowBatch> _all = [];
         private readonly int _capacity;
         /// <summary>Batches to check (guarded by itself; checking threads wait on it).</summary>
         private readonly Queue<RowBatch> _full = new();
@@ -1044,6 +1046,7 @@ public static partial class DatasetValidator
             _capacity = (threads * 2) + 2;
             _checked = new RowBatch?[_capacity];
             Current = create();
+            _all.Add(Current);
         }
 
         /// <summary>The batch the reader fills.</summary>
@@ -1066,6 +1069,7 @@ public static partial class DatasetValidator
             {
                 _created++;
                 Current = _create();
+                _all.Add(Current);
                 return;
             }
             while (true)
@@ -1114,6 +1118,12 @@ public static partial class DatasetValidator
                 End();
                 await _exited.Task;
             }
+            // No thread holds a batch any more: their arrays can serve the next validation.
+            foreach (var batch in _all)
+            {
+                batch.ReleaseBuffers();
+            }
+            _all.Clear();
         }
 
         private void CheckHere(RowBatch batch)
@@ -1279,13 +1289,17 @@ public static partial class DatasetValidator
             _capacity = rows;
             _maxIssues = maxIssues;
             Columns = mapped.Select(c => c.Seen is null ? c.CopyFor(this) : null).ToArray();
-            Text = new char[Math.Max(rows * mapped.Length * 20, 64) + Padding];
-            Starts = new int[rows * mapped.Length];
-            Ends = new int[rows * mapped.Length];
-            RowNumbers = new long[rows];
-            Hashes = new ulong[rows];
-            Values = new double[rows * valueColumns];
+            var buffers = BatchBuffers.Take(rows, mapped.Length, valueColumns, Math.Max(rows * mapped.Length * 20, 64) + Padding);
+            Text = buffers.Text;
+            Starts = buffers.Starts;
+            Ends = buffers.Ends;
+            RowNumbers = buffers.RowNumbers;
+            Hashes = buffers.Hashes;
+            Values = buffers.Values;
         }
+
+        /// <summary>Hands the batch's arrays on to a later validation's batches; the batch must not be used after.</summary>
+        public void ReleaseBuffers() => new BatchBuffers(Text, Starts, Ends, RowNumbers, Hashes, Values).Give();
 
         /// <summary>This batch's copy of each mapped column; null for unique columns (checked when merged).</summary>
         public ColumnState?[] Columns { get; }
@@ -1388,6 +1402,59 @@ public static partial class DatasetValidator
             {
                 // One batch of very long rows: do not keep its buffer.
                 Text = new char[MaxChars + Padding];
+            }
+        }
+    }
+
+    /// <summary>The arrays of a <see cref="RowBatch"/>. A finished validation leaves them (weakly held: the collector may
+    /// take them back) to the next validation's batches of the same shape, which would otherwise first-touch megabytes
+    /// of fresh memory every time.</summary>
+    private sealed class BatchBuffers(char[] text, int[] starts, int[] ends, long[] rowNumbers, ulong[] hashes, double[] values)
+    {
+        /// <summary>At most as many as the batches of one validation on four checking threads.</summary>
+        private const int MaxSpares = 10;
+
+        private static readonly List<WeakReference<BatchBuffers>> Spares = [];
+
+        public char[] Text { get; } = text;
+        public int[] Starts { get; } = starts;
+        public int[] Ends { get; } = ends;
+        public long[] RowNumbers { get; } = rowNumbers;
+        public ulong[] Hashes { get; } = hashes;
+        public double[] Values { get; } = values;
+
+        /// <summary>A spare of this shape, or new arrays.</summary>
+        public static BatchBuffers Take(int rows, int width, int valueColumns, int textLength)
+        {
+            lock (Spares)
+            {
+                for (var i = Spares.Count - 1; i >= 0; i--)
+                {
+                    if (!Spares[i].TryGetTarget(out var spare))
+                    {
+                        Spares.RemoveAt(i);
+                    }
+                    else if (spare.RowNumbers.Length == rows && spare.Starts.Length == rows * width
+                        && spare.Values.Length == rows * valueColumns && spare.Text.Length >= textLength)
+                    {
+                        Spares.RemoveAt(i);
+                        return spare;
+                    }
+                }
+            }
+            return new BatchBuffers(new char[textLength], new int[rows * width], new int[rows * width], new long[rows], new ulong[rows], new double[rows * valueColumns]);
+        }
+
+        /// <summary>Leaves these arrays to a later batch.</summary>
+        public void Give()
+        {
+            lock (Spares)
+            {
+                Spares.RemoveAll(spare => !spare.TryGetTarget(out _));
+                if (Spares.Count < MaxSpares)
+                {
+                    Spares.Add(new WeakReference<BatchBuffers>(this));
+                }
             }
         }
     }

@@ -55,10 +55,7 @@ public static partial class DatasetValidator
     {
         try
         {
-            // Large reads mean fewer system calls and fewer wake-ups of the background hasher; a quarter of the row
-            // limit at most, so the read-ahead never trips the runaway-row guard.
-            var bufferSize = Math.Clamp(options.MaxRowBytes / 4, 4096, 1 << 18);
-            using var text = new StreamReader(hashing, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true, bufferSize: bufferSize, leaveOpen: true);
+            using var text = new StreamReader(hashing, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: true);
             using var reader = Sep.New(',')
                 .Reader(o => o with { HasHeader = false, DisableColCountCheck = true, Unescape = true, CultureInfo = CultureInfo.InvariantCulture })
                 .From(text);

@@ -146,5 +146,5 @@ public sealed record ValidationOptions
     public int? CheckThreads { get; init; }
 
     /// <summary>Rows in one batch handed to a checking thread (small in tests, to cross many batch boundaries).</summary>
-    internal int RowsPerBatch { get; init; } = 1024;
+    internal int RowsPerBatch { get; init; } = 4096;
 }

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 using MLOps.Core.Workflows;
 using nietras.SeparatedValues;
@@ -343,19 +345,20 @@ public static partial class DatasetValidator
             var width = columns.Length;
             var valueColumns = _valueColumns;
             var text = batch.Text;
+            var starts = batch.Starts;
             var ends = batch.Ends;
             var values = batch.Values;
             var hashes = batch.Hashes;
             var hashing = _duplicates is not null;
-            int cell = 0, end = 0;
+            var cell = 0;
             for (var r = 0; r < batch.Rows; r++)
             {
                 var rowNumber = batch.RowNumbers[r];
                 var hash = DuplicateRowTracker.Start;
                 for (var j = 0; j < width; j++, cell++)
                 {
-                    var start = end;
-                    end = ends[cell];
+                    var start = starts[cell];
+                    var end = ends[cell];
                     if (columns[j] is not { } column)
                     {
                         continue;
@@ -1010,6 +1013,8 @@ public static partial class DatasetValidator
         private readonly ValidationRun _run;
         private readonly int _threads;
         private readonly Func<RowBatch> _create;
+        /// <summary>Every batch created (the reader's thread only adds to it).</summary>
+        private readonly List<RowBatch> _all = [];
         private readonly int _capacity;
         /// <summary>Batches to check (guarded by itself; checking threads wait on it).</summary>
         private readonly Queue<RowBatch> _full = new();
@@ -1038,6 +1043,7 @@ public static partial class DatasetValidator
             _capacity = (threads * 2) + 2;
             _checked = new RowBatch?[_capacity];
             Current = create();
+            _all.Add(Current);
         }
 
         /// <summary>The batch the reader fills.</summary>
@@ -1060,6 +1066,7 @@ public static partial class DatasetValidator
             {
                 _created++;
                 Current = _create();
+                _all.Add(Current);
                 return;
             }
             while (true)
@@ -1108,6 +1115,12 @@ public static partial class DatasetValidator
                 End();
                 await _exited.Task;
             }
+            // No thread holds a batch any more: their arrays can serve the next validation.
+            foreach (var batch in _all)
+            {
+                batch.ReleaseBuffers();
+            }
+            _all.Clear();
         }
 
         private void CheckHere(RowBatch batch)
@@ -1258,8 +1271,9 @@ public static partial class DatasetValidator
         /// <summary>Characters the text may hold before the batch counts as full (whatever its rows).</summary>
         private const int MaxChars = 1 << 22;
 
-        /// <summary>Characters kept readable after the text (<see cref="FastDouble.TryParsePadded"/> reads past a cell).</summary>
-        private const int Padding = 8;
+        /// <summary>Characters kept readable after the text (<see cref="FastDouble.TryParsePadded"/> reads past a cell,
+        /// <see cref="FastDouble.FastPathReach"/> from its start at most).</summary>
+        private const int Padding = FastDouble.FastPathReach;
 
         private readonly int _capacity;
         private readonly int _maxIssues;
@@ -1272,17 +1286,24 @@ public static partial class DatasetValidator
             _capacity = rows;
             _maxIssues = maxIssues;
             Columns = mapped.Select(c => c.Seen is null ? c.CopyFor(this) : null).ToArray();
-            Text = new char[Math.Max(rows * mapped.Length * 20, 64) + Padding];
-            Ends = new int[rows * mapped.Length];
-            RowNumbers = new long[rows];
-            Hashes = new ulong[rows];
-            Values = new double[rows * valueColumns];
+            var buffers = BatchBuffers.Take(rows, mapped.Length, valueColumns, Math.Max(rows * mapped.Length * 20, 64) + Padding);
+            Text = buffers.Text;
+            Starts = buffers.Starts;
+            Ends = buffers.Ends;
+            RowNumbers = buffers.RowNumbers;
+            Hashes = buffers.Hashes;
+            Values = buffers.Values;
         }
+
+        /// <summary>Hands the batch's arrays on to a later validation's batches; the batch must not be used after.</summary>
+        public void ReleaseBuffers() => new BatchBuffers(Text, Starts, Ends, RowNumbers, Hashes, Values).Give();
 
         /// <summary>This batch's copy of each mapped column; null for unique columns (checked when merged).</summary>
         public ColumnState?[] Columns { get; }
         public char[] Text { get; private set; }
-        /// <summary>The end of each cell in <see cref="Text"/> (row by row, column by column).</summary>
+        /// <summary>The start of each cell in <see cref="Text"/> (row by row, column by column).</summary>
+        public int[] Starts { get; }
+        /// <summary>The end of each cell in <see cref="Text"/>.</summary>
         public int[] Ends { get; }
         public long[] RowNumbers { get; }
         public ulong[] Hashes { get; }
@@ -1298,28 +1319,59 @@ public static partial class DatasetValidator
         public void Add(SepReader.Row row, ColumnState[] mapped, long rowNumber)
         {
             var cell = Rows * mapped.Length;
-            for (var j = 0; j < mapped.Length; j++, cell++)
+            // A row without quotes whose cells are mostly the contract's is copied whole, in one move: each cell is then
+            // a slice of the row's text. Otherwise (quoted cells are unescaped apart from the row) cell by cell.
+            var line = row.Span;
+            if (mapped.Length * 2 < row.ColCount || line.Contains('"') || !AddWhole(row, line, mapped, cell))
             {
-                var value = row[mapped[j].Position].Span;
-                if (_length + value.Length + Padding > Text.Length)
+                for (var j = 0; j < mapped.Length; j++, cell++)
                 {
-                    var text = Text;
-                    Array.Resize(ref text, Math.Max(Text.Length * 2, _length + value.Length + Padding));
-                    Text = text;
+                    var value = row[mapped[j].Position].Span;
+                    EnsureRoom(value.Length);
+                    value.CopyTo(Text.AsSpan(_length));
+                    Starts[cell] = _length;
+                    _length += value.Length;
+                    Ends[cell] = _length;
                 }
-                value.CopyTo(Text.AsSpan(_length));
-                _length += value.Length;
-                Ends[cell] = _length;
             }
             RowNumbers[Rows] = rowNumber;
             Rows++;
         }
 
-        public ReadOnlySpan<char> Cell(int cell)
+        /// <summary>Copies the row's text at once and places its cells in it; false (nothing copied) if a cell is not
+        /// a slice of the row's text.</summary>
+        private bool AddWhole(SepReader.Row row, ReadOnlySpan<char> line, ColumnState[] mapped, int cell)
         {
-            var start = cell == 0 ? 0 : Ends[cell - 1];
-            return Text.AsSpan(start, Ends[cell] - start);
+            ref var origin = ref MemoryMarshal.GetReference(line);
+            for (var j = 0; j < mapped.Length; j++)
+            {
+                var value = row[mapped[j].Position].Span;
+                var offset = Unsafe.ByteOffset(ref origin, ref MemoryMarshal.GetReference(value)) / sizeof(char);
+                if (offset < 0 || offset + value.Length > line.Length)
+                {
+                    return false;
+                }
+                Starts[cell + j] = _length + (int)offset;
+                Ends[cell + j] = _length + (int)offset + value.Length;
+            }
+            EnsureRoom(line.Length);
+            line.CopyTo(Text.AsSpan(_length));
+            _length += line.Length;
+            return true;
         }
+
+        /// <summary>Grows the text so that <paramref name="length"/> more characters and the padding fit.</summary>
+        private void EnsureRoom(int length)
+        {
+            if (_length + length + Padding > Text.Length)
+            {
+                var text = Text;
+                Array.Resize(ref text, Math.Max(Text.Length * 2, _length + length + Padding));
+                Text = text;
+            }
+        }
+
+        public ReadOnlySpan<char> Cell(int cell) => Text.AsSpan(Starts[cell], Ends[cell] - Starts[cell]);
 
         /// <summary>Counts an issue; true when it is among the batch's first (the only ones that can be reported:
         /// they come in file order within a batch).</summary>
@@ -1347,6 +1399,59 @@ public static partial class DatasetValidator
             {
                 // One batch of very long rows: do not keep its buffer.
                 Text = new char[MaxChars + Padding];
+            }
+        }
+    }
+
+    /// <summary>The arrays of a <see cref="RowBatch"/>. A finished validation leaves them (weakly held: the collector may
+    /// take them back) to the next validation's batches of the same shape, which would otherwise first-touch megabytes
+    /// of fresh memory every time.</summary>
+    private sealed class BatchBuffers(char[] text, int[] starts, int[] ends, long[] rowNumbers, ulong[] hashes, double[] values)
+    {
+        /// <summary>At most as many as the batches of one validation on four checking threads.</summary>
+        private const int MaxSpares = 10;
+
+        private static readonly List<WeakReference<BatchBuffers>> Spares = [];
+
+        public char[] Text { get; } = text;
+        public int[] Starts { get; } = starts;
+        public int[] Ends { get; } = ends;
+        public long[] RowNumbers { get; } = rowNumbers;
+        public ulong[] Hashes { get; } = hashes;
+        public double[] Values { get; } = values;
+
+        /// <summary>A spare of this shape, or new arrays.</summary>
+        public static BatchBuffers Take(int rows, int width, int valueColumns, int textLength)
+        {
+            lock (Spares)
+            {
+                for (var i = Spares.Count - 1; i >= 0; i--)
+                {
+                    if (!Spares[i].TryGetTarget(out var spare))
+                    {
+                        Spares.RemoveAt(i);
+                    }
+                    else if (spare.RowNumbers.Length == rows && spare.Starts.Length == rows * width
+                        && spare.Values.Length == rows * valueColumns && spare.Text.Length >= textLength)
+                    {
+                        Spares.RemoveAt(i);
+                        return spare;
+                    }
+                }
+            }
+            return new BatchBuffers(new char[textLength], new int[rows * width], new int[rows * width], new long[rows], new ulong[rows], new double[rows * valueColumns]);
+        }
+
+        /// <summary>Leaves these arrays to a later batch.</summary>
+        public void Give()
+        {
+            lock (Spares)
+            {
+                Spares.RemoveAll(spare => !spare.TryGetTarget(out _));
+                if (Spares.Count < MaxSpares)
+                {
+                    Spares.Add(new WeakReference<BatchBuffers>(this));
+                }
             }
         }
     }

@@ -166,19 +166,57 @@ internal sealed class DuplicateRowTracker(int maxTracked, int maxExamples)
         }
     }
 
-    /// <summary>Gives the table back to the pool; the tracker must not be used after.</summary>
+    /// <summary>Tables from this length up to <see cref="SpareMaxLength"/> are kept in <see cref="_spare"/> when released.</summary>
+    private const int SpareMinLength = 1 << 16;
+
+    /// <summary>The largest table kept (24 MB: the one presized for a file of a million rows or more).</summary>
+    private const int SpareMaxLength = 1 << 21;
+
+    /// <summary>The last table released (one, at most 24 MB, none while memory is short), for the next tracker of its
+    /// size. The shared pool keeps a returned array in the returning thread's own slot first (here a thread-pool thread
+    /// finishing the report), out of reach of the next validation's reading thread, which then first-touched a fresh
+    /// table: slower than the lookups.</summary>
+    private static Slot[]? _spare;
+
+    /// <summary>Gives the table back (to <see cref="_spare"/> or the pool); the tracker must not be used after.</summary>
     public void Release()
     {
         var slots = _slots;
         _slots = [];
-        if (slots.Length > 0)
+        if (slots.Length is >= SpareMinLength and <= SpareMaxLength && !MemoryIsShort())
+        {
+            if (Interlocked.Exchange(ref _spare, slots) is { } previous)
+            {
+                ArrayPool<Slot>.Shared.Return(previous);
+            }
+        }
+        else if (slots.Length > 0)
         {
             ArrayPool<Slot>.Shared.Return(slots);
         }
     }
 
+    private static bool MemoryIsShort()
+    {
+        var info = GC.GetGCMemoryInfo();
+        return info.MemoryLoadBytes >= info.HighMemoryLoadThresholdBytes;
+    }
+
     private static Slot[] Rent(int size)
     {
+        if (size >= SpareMinLength && Interlocked.Exchange(ref _spare, null) is { } spare)
+        {
+            if (spare.Length == size)
+            {
+                spare.AsSpan().Clear();
+                return spare;
+            }
+            // Another size (a table growing on its way): keep the spare for a tracker of its size.
+            if (Interlocked.CompareExchange(ref _spare, spare, null) is not null)
+            {
+                ArrayPool<Slot>.Shared.Return(spare);
+            }
+        }
         var slots = ArrayPool<Slot>.Shared.Rent(size);
         if (slots.Length != size)
         {

@@ -195,4 +195,26 @@ public sealed class DuplicateRowTests
         var error = Assert.ThrowsAny<Exception>(() => WorkflowParser.Parse(Yaml.Replace("{0}", "2", StringComparison.Ordinal), "t.yaml"));
         Assert.Contains("'data.max_duplicate_rate' must be between 0 and 1; got 2", error.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>A large table released by one tracker is reused by the next of that size: it must come back empty, or
+    /// the second file's rows would be found in the first's.</summary>
+    [Fact]
+    public void A_reused_table_is_empty_for_the_next_tracker()
+    {
+        const int rows = 100_000;
+        for (int round = 0; round < 3; round++)
+        {
+            var tracker = new DuplicateRowTracker(maxTracked: 1_000_000, maxExamples: 5);
+            tracker.EnsureCapacity(rows);
+            for (int r = 1; r <= rows; r++)
+            {
+                // The same rows every round; within a round, row 50,001 repeats row 7.
+                tracker.EndRow(DuplicateRowTracker.Mix(DuplicateRowTracker.Start, (ulong)(r == 50_001 ? 7 : r)), r);
+            }
+            tracker.Flush();
+            Assert.Equal(1, tracker.Duplicates);
+            Assert.Equal([new DuplicateRowPair(50_001, 7)], tracker.Examples);
+            tracker.Release();
+        }
+    }
 }

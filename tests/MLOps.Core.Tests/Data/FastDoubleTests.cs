@@ -84,4 +84,71 @@ public class FastDoubleTests
         Assert.True(exactCount > 100_000, $"{exactCount} exact");
         Assert.True(inexactCount > 1_000, $"{inexactCount} inexact");
     }
+
+    [Fact]
+    public void TryParsePadded_equals_TryParse_on_random_shapes_whatever_follows_the_cell()
+    {
+        var rng = new Random(23);
+        const string junk = "eE.+- x,é٣\"0";
+        int accepted = 0, fastReach = 0;
+        for (int i = 0; i < 300_000; i++)
+        {
+            var cell = new System.Text.StringBuilder();
+            switch (rng.Next(4))
+            {
+                case 0: cell.Append('-'); break;
+                case 1 when rng.Next(8) == 0: cell.Append('+'); break;
+            }
+            int digits = rng.Next(0, 24), point = rng.Next(-digits, digits + 1);
+            for (int d = 0; d < digits; d++)
+            {
+                if (d == point)
+                {
+                    cell.Append('.');
+                }
+                cell.Append((char)('0' + rng.Next(10)));
+            }
+            if (point == digits)
+            {
+                cell.Append('.');
+            }
+            if (rng.Next(6) == 0)
+            {
+                cell.Insert(rng.Next(cell.Length + 1), junk[rng.Next(junk.Length)]);
+            }
+            if (rng.Next(10) == 0)
+            {
+                cell.Append(rng.Next(2) == 0 ? "e" : "E").Append(rng.Next(-30, 30));
+            }
+            string text = cell.ToString();
+            if (text.Length == 0)
+            {
+                continue;
+            }
+            // Digits before and after the cell (never part of it); sometimes a buffer too short for the fast path.
+            int before = rng.Next(0, 5), after = rng.Next(3) == 0 ? 8 : FastDouble.FastPathReach + rng.Next(0, 4);
+            var buffer = new char[before + text.Length + after];
+            for (int k = 0; k < buffer.Length; k++)
+            {
+                buffer[k] = (char)('0' + rng.Next(10));
+            }
+            text.CopyTo(0, buffer, before, text.Length);
+            fastReach += before + FastDouble.FastPathReach <= buffer.Length ? 1 : 0;
+            bool expected = FastDouble.TryParse(text, out double expectedValue, out bool expectedExact);
+            bool actual = FastDouble.TryParsePadded(buffer, before, text.Length, out double value, out bool exact);
+            Assert.True(expected == actual, $"'{text}': TryParse {expected}, TryParsePadded {actual}");
+            if (expected)
+            {
+                accepted++;
+                Assert.True(BitConverter.DoubleToInt64Bits(expectedValue) == BitConverter.DoubleToInt64Bits(value), $"'{text}': {value:R} ≠ {expectedValue:R}");
+                Assert.True(expectedExact == exact, $"'{text}': exact {exact}, expected {expectedExact}");
+                if (exact)
+                {
+                    Assert.Equal(BitConverter.DoubleToInt64Bits(Exact(text)), BitConverter.DoubleToInt64Bits(value));
+                }
+            }
+        }
+        Assert.True(accepted > 100_000, $"{accepted} accepted");
+        Assert.True(fastReach > 100_000, $"{fastReach} could take the fast path");
+    }
 }

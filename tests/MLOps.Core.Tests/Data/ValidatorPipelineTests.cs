@@ -100,6 +100,60 @@ public class ValidatorPipelineTests
         Assert.Equal(one.Issues.OrderBy(i => i.Row).Select(i => i.Row), one.Issues.Select(i => i.Row));
     }
 
+    /// <summary>Rows without quotes are copied into a batch whole (their cells are slices of the row's text), rows
+    /// with quotes cell by cell: the same cells, whether the columns come in the contract's order or not, with an
+    /// extra column in front, quoted or not, give the same report.</summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(3)]
+    public async Task ValidateAsync_rows_copied_whole_or_cell_by_cell_give_the_same_report(int quoteEvery)
+    {
+        // Columns reordered and an extra one in front, so cells sit at other places in the row than in the batch.
+        string Rewrite(string text, bool quoted)
+        {
+            var sb = new StringBuilder();
+            var lines = text.Split('\n');
+            for (int i = 0; i < lines.Length; i++)
+            {
+                if (lines[i].Length == 0)
+                {
+                    continue;
+                }
+                var cells = lines[i].Split(',');
+                string[] order = cells.Length == 5 ? [i == 0 ? "pad" : $"p{i}", cells[4], cells[2], cells[0], cells[3], cells[1]] : cells;
+                bool quote = quoted && i > 0 && (quoteEvery == 0 || i % quoteEvery == 0);
+                sb.AppendJoin(',', quote ? order.Select(c => $"\"{c.Replace("\"", "\"\"", StringComparison.Ordinal)}\"") : order).Append('\n');
+            }
+            return sb.ToString();
+        }
+        var original = Encoding.UTF8.GetString(File());
+        var plain = Encoding.UTF8.GetBytes(Rewrite(original, quoted: false));
+        var quoted = Encoding.UTF8.GetBytes(Rewrite(original, quoted: true));
+        var contract = Contract with { AllowExtraColumns = true };
+        async Task<DatasetValidationReport> Run(byte[] bytes)
+        {
+            using var stream = new MemoryStream(bytes);
+            return await DatasetValidator.ValidateAsync(stream, "q.csv", contract, new ValidationOptions { CheckThreads = 2, MaxIssues = 50, RowsPerBatch = 100 });
+        }
+        var one = await Run(plain);
+        var other = await Run(quoted);
+
+        Assert.Equal(one.IssueCount, other.IssueCount);
+        Assert.Equal(one.Rows, other.Rows);
+        Assert.Equal(one.Columns, other.Columns);
+        Assert.Equal(one.Issues, other.Issues);
+        Assert.Equal(one.Warnings, other.Warnings);
+        Assert.Equal(one.Duplicates!.Examples, other.Duplicates!.Examples);
+        // Only the bytes differ (the quotes), and with them the hash and the summary's byte count.
+        Assert.NotEqual(one.Sha256, other.Sha256);
+        // The checks did run on the moved cells: the planted issues and duplicates are found.
+        Assert.Equal(9000, one.Rows);
+        Assert.Equal([new DuplicateRowPair(6001, 6000), new DuplicateRowPair(8500, 8499)], one.Duplicates.Examples);
+        Assert.Contains(one.Issues, i => i is { Row: 2, Column: "x", Rule: "range" });
+        Assert.Contains(one.Issues, i => i is { Column: "flag", Rule: "type" });
+    }
+
     [Fact]
     public async Task ValidateAsync_reports_the_first_issues_in_file_order_across_batches()
     {

@@ -87,8 +87,9 @@ public sealed class PoisonFileTests
         var issue = Assert.Single(report.Issues, i => i.Rule == "malformed");
         Assert.Contains("longer than 1048576 bytes", issue.Message, StringComparison.Ordinal);
         Assert.Equal(Header.Length + size, report.Bytes);
-        // Buffering the line would allocate ≥ 100 MB (UTF-16); the validator stops at the row limit and only hashes on.
-        Assert.True(allocated < 24L * 1024 * 1024, $"allocated {allocated / (1024 * 1024)} MB for a 50 MB line");
+        // Buffering the line would allocate ≥ 100 MB (UTF-16); the validator stops at the row limit and only hashes on
+        // (its own batches and read buffers take about 21 MB).
+        Assert.True(allocated < 48L * 1024 * 1024, $"allocated {allocated / (1024 * 1024)} MB for a 50 MB line");
         Assert.True(elapsed < TimeSpan.FromSeconds(20), $"took {elapsed.TotalSeconds:F1} s");
     }
 
@@ -106,7 +107,7 @@ public sealed class PoisonFileTests
         var issue = Assert.Single(report.Issues, i => i.Rule == "malformed");
         Assert.Contains("longer than 1048576 bytes", issue.Message, StringComparison.Ordinal);
         Assert.Equal(Header.Length + size, report.Bytes);
-        Assert.True(allocated < 24L * 1024 * 1024, $"allocated {allocated / (1024 * 1024)} MB for a 10 GB line");
+        Assert.True(allocated < 48L * 1024 * 1024, $"allocated {allocated / (1024 * 1024)} MB for a 10 GB line");
     }
 
     [Fact]

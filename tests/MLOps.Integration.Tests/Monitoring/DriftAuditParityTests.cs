@@ -38,31 +38,17 @@ public sealed class DriftAuditParityTests(AzuriteFixture azurite, ITestOutputHel
     private static readonly DriftAuditOptions FanOut = new() { CapturesPerPartition = 2, MaxPartitions = 16 };
 
     private readonly string _dir = Directory.CreateTempSubdirectory("mlops-drift-parity-").FullName;
-    private LocalHost? _host;
-    private LocalHostOptions? _options;
+    private readonly PerTestLocalHost _local = new(azurite.ConnectionString);
 
-    private LocalHost Host => _host ?? throw new InvalidOperationException("the host has not started");
+    private LocalHost Host => _local.Host;
 
-    private T Get<T>() where T : notnull => Host.Services.GetRequiredService<T>();
+    private T Get<T>() where T : notnull => _local.Get<T>();
 
-    public async Task InitializeAsync()
-    {
-        _options = TestHosts.Options(azurite.ConnectionString) with { RunBackgroundServices = false };
-        _host = await LocalHost.StartAsync(_options);
-    }
+    public Task InitializeAsync() => _local.StartAsync();
 
     public async Task DisposeAsync()
     {
-        if (_host is not null)
-        {
-            await _host.DisposeAsync();
-        }
-
-        if (_options is not null && Directory.Exists(_options.DataDirectory))
-        {
-            Directory.Delete(_options.DataDirectory, recursive: true);
-        }
-
+        await _local.DisposeAsync();
         Directory.Delete(_dir, recursive: true);
     }
 

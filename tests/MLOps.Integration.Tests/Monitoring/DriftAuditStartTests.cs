@@ -29,31 +29,15 @@ public sealed class DriftAuditStartTests(AzuriteFixture azurite) : IAsyncLifetim
     private const string Model = "credit-risk";
     private const string ReferencePath = Model + "/runs/start-tests/reference-profile.json";
 
-    private LocalHost? _host;
-    private LocalHostOptions? _options;
+    private readonly PerTestLocalHost _local = new(azurite.ConnectionString);
 
-    private LocalHost Host => _host ?? throw new InvalidOperationException("the host has not started");
+    private LocalHost Host => _local.Host;
 
-    private T Get<T>() where T : notnull => Host.Services.GetRequiredService<T>();
+    private T Get<T>() where T : notnull => _local.Get<T>();
 
-    public async Task InitializeAsync()
-    {
-        _options = TestHosts.Options(azurite.ConnectionString) with { RunBackgroundServices = false };
-        _host = await LocalHost.StartAsync(_options);
-    }
+    public Task InitializeAsync() => _local.StartAsync();
 
-    public async Task DisposeAsync()
-    {
-        if (_host is not null)
-        {
-            await _host.DisposeAsync();
-        }
-
-        if (_options is not null && Directory.Exists(_options.DataDirectory))
-        {
-            Directory.Delete(_options.DataDirectory, recursive: true);
-        }
-    }
+    public async Task DisposeAsync() => await _local.DisposeAsync();
 
     /// <summary>A production version of the sample model with a reference profile, and 300 rows of captured traffic
     /// (3 requests) in the hour before now.</summary>

@@ -9,7 +9,6 @@ using MLOps.Core.Drift;
 using MLOps.Core.Events;
 using MLOps.Core.Monitoring;
 using MLOps.Core.Ports;
-using MLOps.Core.Registry;
 using MLOps.Core.Samples;
 using MLOps.Integration.Tests.Fixtures;
 using MLOps.Integration.Tests.Support;
@@ -84,22 +83,7 @@ public sealed class DriftAuditParityTests(AzuriteFixture azurite, ITestOutputHel
             reference = ProfileBuilder.FromCsv(stream, workflow.Definition);
         }
 
-        var artifacts = Get<IArtifactStore>();
-        var profile = await artifacts.SaveJsonAsync($"{Model}/runs/parity/reference-profile.json", reference);
-        var registry = Get<IModelRegistry>();
-        var version = await registry.RegisterVersionAsync(new NewModelVersion
-        {
-            Model = Model,
-            RunId = "parity",
-            ArtifactUri = profile.Uri,
-            ArtifactSha256 = profile.Sha256,
-            DatasetSha256 = new string('0', 64),
-            WorkflowHash = workflow.Hash,
-            Trainer = "fast_tree",
-            CreatedBy = "test",
-            ReferenceProfileUri = profile.Uri,
-        });
-        await registry.SetAliasAsync(Model, Aliases.Production, version.Version, "test", "parity", expectedETag: null, force: true);
+        var (version, _) = await TestRegistry.PublishReferenceAsync(Host, workflow, reference, $"{Model}/runs/parity/reference-profile.json", "parity");
 
         // Capture the current CSV's rows as scoring traffic, 100 rows per request, exactly as text.
         var rows = new List<IReadOnlyDictionary<string, string?>>();
@@ -131,7 +115,7 @@ public sealed class DriftAuditParityTests(AzuriteFixture azurite, ITestOutputHel
             });
         }
 
-        return new DriftAuditService(Get<IWorkflowStore>(), registry, artifacts, inference, Get<IMonitoringStore>(), Get<IMetricHistory>(),
+        return new DriftAuditService(Get<IWorkflowStore>(), Get<IModelRegistry>(), Get<IArtifactStore>(), inference, Get<IMonitoringStore>(), Get<IMetricHistory>(),
             publisher ?? Get<IEventPublisher>(), TimeProvider.System, NullLogger<DriftAuditService>.Instance, Options.Create(FanOut));
     }
 

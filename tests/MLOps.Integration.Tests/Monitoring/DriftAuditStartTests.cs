@@ -7,7 +7,6 @@ using MLOps.Cli.Commands;
 using MLOps.Core.Drift;
 using MLOps.Core.Monitoring;
 using MLOps.Core.Ports;
-using MLOps.Core.Registry;
 using MLOps.Core.Samples;
 using MLOps.Infrastructure.Storage;
 using MLOps.Integration.Tests.Fixtures;
@@ -45,21 +44,7 @@ public sealed class DriftAuditStartTests(AzuriteFixture azurite) : IAsyncLifetim
     {
         var workflow = Host.Workflows.Single(w => w.Model == Model);
         var reference = ProfileBuilder.FromRows(CreditRiskData.FeatureRows(1000, seed: 1), workflow.Definition);
-        var profile = await Get<IArtifactStore>().SaveJsonAsync(ReferencePath, reference);
-        var registry = Get<IModelRegistry>();
-        var version = await registry.RegisterVersionAsync(new NewModelVersion
-        {
-            Model = Model,
-            RunId = "start-tests",
-            ArtifactUri = profile.Uri,
-            ArtifactSha256 = profile.Sha256,
-            DatasetSha256 = new string('0', 64),
-            WorkflowHash = workflow.Hash,
-            Trainer = "fast_tree",
-            CreatedBy = "test",
-            ReferenceProfileUri = profile.Uri,
-        });
-        await registry.SetAliasAsync(Model, Aliases.Production, version.Version, "test", "start tests", expectedETag: null, force: true);
+        var (version, profileUri) = await TestRegistry.PublishReferenceAsync(Host, workflow, reference, ReferencePath, "start-tests");
 
         var at = DateTimeOffset.UtcNow.AddHours(-1);
         var request = 0;
@@ -77,7 +62,7 @@ public sealed class DriftAuditStartTests(AzuriteFixture azurite) : IAsyncLifetim
             });
         }
 
-        return profile.Uri;
+        return profileUri;
     }
 
     /// <summary>The service as the host builds it, with these options.</summary>

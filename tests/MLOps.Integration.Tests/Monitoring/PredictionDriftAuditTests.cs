@@ -259,22 +259,7 @@ public sealed class PredictionDriftAuditTests(AzuriteFixture azurite, ITestOutpu
             reference = PredictionFeature.Append(reference, PredictionFeature.FromCsv(stream, PredictionFeature.Name, workflow.Definition, referenceCsv));
         }
 
-        var artifacts = Get<IArtifactStore>();
-        var profile = await artifacts.SaveJsonAsync($"{Model}/runs/parity/reference-profile.json", reference);
-        var registry = Get<IModelRegistry>();
-        var version = await registry.RegisterVersionAsync(new NewModelVersion
-        {
-            Model = Model,
-            RunId = "parity",
-            ArtifactUri = profile.Uri,
-            ArtifactSha256 = profile.Sha256,
-            DatasetSha256 = new string('0', 64),
-            WorkflowHash = workflow.Hash,
-            Trainer = "fasttree",
-            CreatedBy = "test",
-            ReferenceProfileUri = profile.Uri,
-        });
-        await registry.SetAliasAsync(Model, Aliases.Production, version.Version, "test", "parity", expectedETag: null, force: true);
+        var (version, _) = await TestRegistry.PublishReferenceAsync(Host, workflow, reference, $"{Model}/runs/parity/reference-profile.json", "parity");
 
         // Capture the current CSV as traffic: its inputs as rows, its prediction column as the captured probabilities.
         var captured = new List<(Dictionary<string, string?> Row, double Probability)>();

@@ -1,6 +1,8 @@
 using System.Globalization;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Text;
 using MLOps.Core.Workflows;
 using nietras.SeparatedValues;
@@ -239,6 +241,10 @@ public static partial class DatasetValidator
         /// <summary>Positions in <see cref="_mapped"/> of the columns the merge reads text for: unique columns
         /// (checked there, in row order) and columns counting distinct values.</summary>
         private int[] _mergeTextColumns = [];
+        /// <summary>For each field of the header: its place in <see cref="_mapped"/>, or −1.</summary>
+        private int[] _slotOfPosition = [];
+        /// <summary>The header position of the last mapped column (cells of a row are located up to it).</summary>
+        private int _lastMappedPosition;
 
         private readonly long _expectedBytes;
 
@@ -350,9 +356,12 @@ public static partial class DatasetValidator
             var values = batch.Values;
             var hashes = batch.Hashes;
             var hashing = _duplicates is not null;
+            var slotOf = _slotOfPosition;
+            var lastPosition = _lastMappedPosition;
             var cell = 0;
             for (var r = 0; r < batch.Rows; r++)
             {
+                batch.LocateCells(r, slotOf, lastPosition);
                 var rowNumber = batch.RowNumbers[r];
                 var hash = DuplicateRowTracker.Start;
                 for (var j = 0; j < width; j++, cell++)
@@ -571,6 +580,13 @@ public static partial class DatasetValidator
                 }
             }
             _mergeTextColumns = [.. mergeText];
+            _slotOfPosition = new int[names.Count + 1];
+            Array.Fill(_slotOfPosition, -1);
+            for (var j = 0; j < _mapped.Length; j++)
+            {
+                _slotOfPosition[_mapped[j].Position] = j;
+            }
+            _lastMappedPosition = _mapped.Length > 0 ? _mapped[^1].Position : 0;
             var threads = _options.CheckThreads ?? (Environment.ProcessorCount > 1 ? Math.Min(Environment.ProcessorCount, 4) : 0);
             _batches = new RowPipeline(this, Math.Max(threads, 0), () => new RowBatch(_mapped, _valueColumns, Math.Max(_options.RowsPerBatch, 1), _options.MaxIssues));
             return true;
@@ -1291,12 +1307,14 @@ public static partial class DatasetValidator
             Starts = buffers.Starts;
             Ends = buffers.Ends;
             RowNumbers = buffers.RowNumbers;
+            RowStarts = buffers.RowStarts;
+            RowLengths = buffers.RowLengths;
             Hashes = buffers.Hashes;
             Values = buffers.Values;
         }
 
         /// <summary>Hands the batch's arrays on to a later validation's batches; the batch must not be used after.</summary>
-        public void ReleaseBuffers() => new BatchBuffers(Text, Starts, Ends, RowNumbers, Hashes, Values).Give();
+        public void ReleaseBuffers() => new BatchBuffers(Text, Starts, Ends, RowNumbers, RowStarts, RowLengths, Hashes, Values).Give();
 
         /// <summary>This batch's copy of each mapped column; null for unique columns (checked when merged).</summary>
         public ColumnState?[] Columns { get; }
@@ -1306,6 +1324,10 @@ public static partial class DatasetValidator
         /// <summary>The end of each cell in <see cref="Text"/>.</summary>
         public int[] Ends { get; }
         public long[] RowNumbers { get; }
+        /// <summary>Where each row copied whole starts in <see cref="Text"/>.</summary>
+        public int[] RowStarts { get; }
+        /// <summary>The length of each row copied whole; −1 for a row copied cell by cell (its cells already placed).</summary>
+        public int[] RowLengths { get; }
         public ulong[] Hashes { get; }
         /// <summary>The number counted from each row's Number and Integer cells, NaN where none was.</summary>
         public double[] Values { get; }
@@ -1318,12 +1340,21 @@ public static partial class DatasetValidator
 
         public void Add(SepReader.Row row, ColumnState[] mapped, long rowNumber)
         {
-            var cell = Rows * mapped.Length;
-            // A row without quotes whose cells are mostly the contract's is copied whole, in one move: each cell is then
-            // a slice of the row's text. Otherwise (quoted cells are unescaped apart from the row) cell by cell.
+            // A row without quotes whose cells are mostly the contract's is copied whole, in one move; the checking thread
+            // finds its cells (every comma of it separates two fields, as Sep split them). Otherwise (quoted cells are
+            // unescaped apart from the row) cell by cell.
             var line = row.Span;
-            if (mapped.Length * 2 < row.ColCount || line.Contains('"') || !AddWhole(row, line, mapped, cell))
+            if (mapped.Length * 2 >= row.ColCount && !line.Contains('"'))
             {
+                EnsureRoom(line.Length);
+                line.CopyTo(Text.AsSpan(_length));
+                RowStarts[Rows] = _length;
+                RowLengths[Rows] = line.Length;
+                _length += line.Length;
+            }
+            else
+            {
+                var cell = Rows * mapped.Length;
                 for (var j = 0; j < mapped.Length; j++, cell++)
                 {
                     var value = row[mapped[j].Position].Span;
@@ -1333,31 +1364,59 @@ public static partial class DatasetValidator
                     _length += value.Length;
                     Ends[cell] = _length;
                 }
+                RowLengths[Rows] = -1;
             }
             RowNumbers[Rows] = rowNumber;
             Rows++;
         }
 
-        /// <summary>Copies the row's text at once and places its cells in it; false (nothing copied) if a cell is not
-        /// a slice of the row's text.</summary>
-        private bool AddWhole(SepReader.Row row, ReadOnlySpan<char> line, ColumnState[] mapped, int cell)
+        /// <summary>Places the cells of row <paramref name="r"/> if it was copied whole: the fields between its commas,
+        /// found 16 characters at a time, up to the last one the contract maps (<paramref name="slotOf"/>: a field's
+        /// place among the mapped cells, or −1).</summary>
+        public void LocateCells(int r, int[] slotOf, int lastPosition)
         {
-            ref var origin = ref MemoryMarshal.GetReference(line);
-            for (var j = 0; j < mapped.Length; j++)
+            var length = RowLengths[r];
+            if (length < 0)
             {
-                var value = row[mapped[j].Position].Span;
-                var offset = Unsafe.ByteOffset(ref origin, ref MemoryMarshal.GetReference(value)) / sizeof(char);
-                if (offset < 0 || offset + value.Length > line.Length)
-                {
-                    return false;
-                }
-                Starts[cell + j] = _length + (int)offset;
-                Ends[cell + j] = _length + (int)offset + value.Length;
+                return;
             }
-            EnsureRoom(line.Length);
-            line.CopyTo(Text.AsSpan(_length));
-            _length += line.Length;
-            return true;
+            var start = RowStarts[r];
+            var cell = r * Columns.Length;
+            var starts = Starts;
+            var ends = Ends;
+            ref var chars = ref Unsafe.As<char, ushort>(ref MemoryMarshal.GetArrayDataReference(Text));
+            var comma = Vector256.Create((ushort)',');
+            var position = 0;
+            var fieldStart = start;
+            for (var offset = 0; offset < length; offset += Vector256<ushort>.Count)
+            {
+                // The padding after the text keeps this load inside the buffer; bits past the row are dropped.
+                var commas = Vector256.Equals(Vector256.LoadUnsafe(ref chars, (nuint)(start + offset)), comma).ExtractMostSignificantBits();
+                if (length - offset < Vector256<ushort>.Count)
+                {
+                    commas &= (1u << (length - offset)) - 1;
+                }
+                while (commas != 0)
+                {
+                    var at = start + offset + BitOperations.TrailingZeroCount(commas);
+                    commas &= commas - 1;
+                    if (slotOf[position] is var slot and >= 0)
+                    {
+                        starts[cell + slot] = fieldStart;
+                        ends[cell + slot] = at;
+                    }
+                    if (++position > lastPosition)
+                    {
+                        return;
+                    }
+                    fieldStart = at + 1;
+                }
+            }
+            if (slotOf[position] is var last and >= 0)
+            {
+                starts[cell + last] = fieldStart;
+                ends[cell + last] = start + length;
+            }
         }
 
         /// <summary>Grows the text so that <paramref name="length"/> more characters and the padding fit.</summary>
@@ -1406,7 +1465,7 @@ public static partial class DatasetValidator
     /// <summary>The arrays of a <see cref="RowBatch"/>. A finished validation leaves them (weakly held: the collector may
     /// take them back) to the next validation's batches of the same shape, which would otherwise first-touch megabytes
     /// of fresh memory every time.</summary>
-    private sealed class BatchBuffers(char[] text, int[] starts, int[] ends, long[] rowNumbers, ulong[] hashes, double[] values)
+    private sealed class BatchBuffers(char[] text, int[] starts, int[] ends, long[] rowNumbers, int[] rowStarts, int[] rowLengths, ulong[] hashes, double[] values)
     {
         /// <summary>At most as many as the batches of one validation on four checking threads.</summary>
         private const int MaxSpares = 10;
@@ -1417,6 +1476,8 @@ public static partial class DatasetValidator
         public int[] Starts { get; } = starts;
         public int[] Ends { get; } = ends;
         public long[] RowNumbers { get; } = rowNumbers;
+        public int[] RowStarts { get; } = rowStarts;
+        public int[] RowLengths { get; } = rowLengths;
         public ulong[] Hashes { get; } = hashes;
         public double[] Values { get; } = values;
 
@@ -1439,7 +1500,7 @@ public static partial class DatasetValidator
                     }
                 }
             }
-            return new BatchBuffers(new char[textLength], new int[rows * width], new int[rows * width], new long[rows], new ulong[rows], new double[rows * valueColumns]);
+            return new BatchBuffers(new char[textLength], new int[rows * width], new int[rows * width], new long[rows], new int[rows], new int[rows], new ulong[rows], new double[rows * valueColumns]);
         }
 
         /// <summary>Leaves these arrays to a later batch.</summary>

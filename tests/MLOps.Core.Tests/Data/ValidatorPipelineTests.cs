@@ -154,6 +154,60 @@ public class ValidatorPipelineTests
         Assert.Contains(one.Issues, i => i is { Column: "flag", Rule: "type" });
     }
 
+    /// <summary>A row copied whole has its cells found on the checking thread, by its commas: every cell lands in its
+    /// column whatever the lengths of the cells around it (commas on and across 16-character boundaries), with empty
+    /// cells, unmapped columns between, before and after the mapped ones, and CRLF line ends.</summary>
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public async Task ValidateAsync_cells_of_rows_copied_whole_are_found_by_their_commas(bool trailingColumn, bool crlf)
+    {
+        const int rows = 3000;
+        var contract = new DataContract
+        {
+            Columns =
+            [
+                new ColumnSpec { Name = "a", Type = ColumnType.Integer, Min = 1, Max = rows },
+                new ColumnSpec { Name = "b", Type = ColumnType.Integer, Min = 2, Max = 2 * rows, Nullable = true },
+                new ColumnSpec { Name = "c", Type = ColumnType.Number, Min = 3, Max = 3 * rows },
+                new ColumnSpec { Name = "d", Type = ColumnType.Number, Min = -rows, Max = -1 },
+            ],
+            AllowExtraColumns = true,
+        };
+        var newline = crlf ? "\r\n" : "\n";
+        var sb = new StringBuilder("a,pad,b,c,d").Append(trailingColumn ? ",tail" : "").Append(newline);
+        long nullB = 0;
+        for (int r = 1; r <= rows; r++)
+        {
+            // The padding moves every later comma by 0–40 characters; b is empty every fifth row.
+            var b = r % 5 == 0 ? "" : (2 * r).ToString(CultureInfo.InvariantCulture);
+            nullB += r % 5 == 0 ? 1 : 0;
+            sb.Append(r).Append(',').Append(new string('x', r % 41)).Append(',').Append(b).Append(',')
+                .Append(3 * r).Append(',').Append(-r);
+            if (trailingColumn)
+            {
+                sb.Append(',').Append(new string('y', r % 17));
+            }
+            sb.Append(newline);
+        }
+        using var stream = new MemoryStream(Encoding.UTF8.GetBytes(sb.ToString()));
+
+        var report = await DatasetValidator.ValidateAsync(stream, "w.csv", contract, new ValidationOptions { CheckThreads = 2, RowsPerBatch = 64 });
+
+        Assert.True(report.IsValid, report.Summary);
+        Assert.Equal(rows, report.Rows);
+        var byName = report.Columns.ToDictionary(c => c.Name);
+        double mean = (rows + 1) / 2.0;
+        Assert.Equal(mean, byName["a"].Mean);
+        Assert.Equal(nullB, byName["b"].Nulls);
+        Assert.Equal(2.0 * Enumerable.Range(1, rows).Where(r => r % 5 != 0).Average(), byName["b"].Mean!.Value, 9);
+        Assert.Equal(3 * mean, byName["c"].Mean);
+        Assert.Equal(-mean, byName["d"].Mean);
+        Assert.Equal((-rows, -1), (byName["d"].Min, byName["d"].Max));
+    }
+
     [Fact]
     public async Task ValidateAsync_reports_the_first_issues_in_file_order_across_batches()
     {

@@ -1384,7 +1384,7 @@ public static partial class DatasetValidator
         private const int MaxChars = 1 << 22;
 
         /// <summary>Characters kept readable after the text (<see cref="FastDouble.TryParsePadded"/> reads past a cell,
-        /// <see cref="FastDouble.FastPathReach"/> from its start at most).</summary>
+        /// <see cref="FastDouble.FastPathReach"/> from its start at most; <see cref="LocateCells"/> 31 past a row).</summary>
         private const int Padding = FastDouble.FastPathReach;
 
         private readonly int _capacity;
@@ -1471,7 +1471,7 @@ public static partial class DatasetValidator
         }
 
         /// <summary>Places the cells of row <paramref name="r"/> if it was copied whole: the fields between its commas,
-        /// found 16 characters at a time, up to the last one the contract maps (<paramref name="slotOf"/>: a field's
+        /// found 32 (or 16) characters at a time, up to the last one the contract maps (<paramref name="slotOf"/>: a field's
         /// place among the mapped cells, or −1).</summary>
         public void LocateCells(int r, int[] slotOf, int lastPosition)
         {
@@ -1485,16 +1485,18 @@ public static partial class DatasetValidator
             var starts = Starts;
             var ends = Ends;
             ref var chars = ref Unsafe.As<char, ushort>(ref MemoryMarshal.GetArrayDataReference(Text));
-            var comma = Vector256.Create((ushort)',');
             var position = 0;
             var fieldStart = start;
-            for (var offset = 0; offset < length; offset += Vector256<ushort>.Count)
+            var step = Vector512.IsHardwareAccelerated ? Vector512<ushort>.Count : Vector256<ushort>.Count;
+            for (var offset = 0; offset < length; offset += step)
             {
                 // The padding after the text keeps this load inside the buffer; bits past the row are dropped.
-                var commas = Vector256.Equals(Vector256.LoadUnsafe(ref chars, (nuint)(start + offset)), comma).ExtractMostSignificantBits();
-                if (length - offset < Vector256<ushort>.Count)
+                var commas = Vector512.IsHardwareAccelerated
+                    ? Vector512.Equals(Vector512.LoadUnsafe(ref chars, (nuint)(start + offset)), Vector512.Create((ushort)',')).ExtractMostSignificantBits()
+                    : Vector256.Equals(Vector256.LoadUnsafe(ref chars, (nuint)(start + offset)), Vector256.Create((ushort)',')).ExtractMostSignificantBits();
+                if (length - offset < step)
                 {
-                    commas &= (1u << (length - offset)) - 1;
+                    commas &= (1UL << (length - offset)) - 1;
                 }
                 while (commas != 0)
                 {

@@ -15,6 +15,7 @@ using MLOps.Integration.Tests.Fixtures;
 using MLOps.Integration.Tests.Support;
 using MLOps.Lifecycle.Activities;
 using MLOps.Lifecycle.Contracts;
+using MLOps.Lifecycle.Orchestrations;
 using MLOps.Lifecycle.Services;
 using MLOps.Local;
 using nietras.SeparatedValues;
@@ -282,7 +283,7 @@ public sealed class PredictionDriftAuditTests(AzuriteFixture azurite, ITestOutpu
             uris.Add((await service.ProfilePartitionAsync(new ProfilePartitionInput
             {
                 Model = Model, Version = plan.Version, WorkflowHash = plan.WorkflowHash, WindowStart = plan.WindowStart, WindowEnd = plan.WindowEnd,
-                Range = plan.Partitions[i], ProfilePath = Lifecycle.Orchestrations.DriftAuditOrchestrator.ProfilePath(Model, "binary-reference", i),
+                Range = plan.Partitions[i], ProfilePath = DriftAuditOrchestrator.ProfilePath(Model, "binary-reference", i),
             })).Uri);
         }
 

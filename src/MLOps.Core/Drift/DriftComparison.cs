@@ -45,6 +45,34 @@ public sealed class DriftComparison
         if (note is not null) _notes.Add(note);
     }
 
+    /// <summary>
+    /// Compares a stored reference with current data one feature at a time, as a drift audit's analysis does: the
+    /// reference features judged (<see cref="PredictionFeature.JudgedReference"/> on the reference's outline, with
+    /// <paramref name="currentHasPrediction"/>) are read one by one (<see cref="StoredProfile.ReadFeatureAsync"/>),
+    /// each with its current profile from <paramref name="current"/> (null: the window has no such feature), compared,
+    /// handed to <paramref name="onFeature"/> (e.g. to draw its histogram) and let go. A binary reference is thus never
+    /// held whole. The report equals <see cref="DriftAnalyzer.Compare"/> on the whole profiles.
+    /// </summary>
+    public static async Task<DriftReport> CompareAsync(StoredProfile reference, Func<string, CancellationToken, Task<FeatureProfile?>> current,
+        long currentRows, bool currentHasPrediction, MonitoringSpec monitoring, Action<FeatureProfile, FeatureProfile?, FeatureDrift>? onFeature = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(reference);
+        ArgumentNullException.ThrowIfNull(current);
+        var comparison = new DriftComparison(monitoring, reference.Rows, currentRows);
+        var judged = PredictionFeature.JudgedReference(reference.Outline, currentHasPrediction, monitoring, out var note);
+        comparison.AddNote(note);
+        foreach (var outline in judged.Features)
+        {
+            var referenceFeature = await reference.ReadFeatureAsync(outline, cancellationToken).ConfigureAwait(false);
+            var currentFeature = await current(outline.Name, cancellationToken).ConfigureAwait(false);
+            var drift = comparison.Add(referenceFeature, currentFeature);
+            onFeature?.Invoke(referenceFeature, currentFeature, drift);
+        }
+
+        return comparison.Finish();
+    }
+
     /// <summary>The report over every feature added.</summary>
     public DriftReport Finish()
     {

@@ -41,7 +41,7 @@ public sealed class ProfileAccumulator
 
     /// <summary>Writes the profile of the rows so far to <paramref name="destination"/> in the binary format; the
     /// model's output (<paramref name="predictions"/>, when given) is written last, as the feature
-    /// <see cref="PredictionFeature.Name"/> (the format keeps no flag: the reserved name marks it).</summary>
+    /// <see cref="PredictionFeature.Name"/>, flagged as the prediction feature.</summary>
     public void WriteBinary(Stream destination, PredictionFeature.Collector? predictions = null)
     {
         ArgumentNullException.ThrowIfNull(destination);
@@ -56,7 +56,7 @@ public sealed class ProfileAccumulator
         {
             var p = predictions.Accumulator;
             features[^1] = new ProfileBinary.FeatureData(PredictionFeature.Name, p.IsNumeric ? FeatureKind.Numeric : FeatureKind.Categorical, predictions.Rows, p.Nulls,
-                p.IsNumeric ? p.ValueList : null, p.IsNumeric ? null : p.Counts, p.Min, p.Max);
+                p.IsNumeric ? p.ValueList : null, p.IsNumeric ? null : p.Counts, p.Min, p.Max, IsPrediction: true);
         }
 
         ProfileBinary.Write(destination, Rows, features);

@@ -19,7 +19,10 @@ public delegate Task<Stream> ProfileRangeSource(long offset, long length, Cancel
 /// <param name="Length">Byte length of the section.</param>
 /// <param name="Min">Smallest numeric value seen (all values, not only the sample); null when unknown.</param>
 /// <param name="Max">Largest numeric value seen; null when unknown.</param>
-public sealed record ProfileSection(string Name, FeatureKind Kind, long Rows, long Nulls, int Count, long Offset, long Length, double? Min = null, double? Max = null);
+/// <param name="IsPrediction">True for the model's output (<see cref="PredictionFeature"/>): flagged in format 3;
+/// in older files, which marked it by its reserved name only, true for the feature named <see cref="PredictionFeature.Name"/>.</param>
+public sealed record ProfileSection(string Name, FeatureKind Kind, long Rows, long Nulls, int Count, long Offset, long Length, double? Min = null, double? Max = null,
+    bool IsPrediction = false);
 
 /// <summary>The header of a binary profile: its rows and the index of its feature sections, in profile order.</summary>
 public sealed record ProfileIndex(long Rows, IReadOnlyList<ProfileSection> Features)
@@ -36,25 +39,30 @@ public sealed record ProfileIndex(long Rows, IReadOnlyList<ProfileSection> Featu
 }
 
 /// <summary>
-/// The compact binary format of a <see cref="DatasetProfile"/> (partition profiles of a drift audit), made to be read
-/// one feature at a time. Layout, all integers and doubles little-endian:
+/// The compact binary format of a <see cref="DatasetProfile"/> (partition profiles of a drift audit, and a version's
+/// reference profile beside its JSON), made to be read one feature at a time. Layout, all integers and doubles
+/// little-endian:
 /// <code>
-/// "MLPF" | int32 format version (2; 1 is still read) | int32 header length
+/// "MLPF" | int32 format version (3; 1 and 2 are still read) | int32 header length
 /// header:  int64 rows | int32 features | per feature: string name | byte kind (0 numeric, 1 categorical)
 ///          | int64 rows | int64 nulls | int32 count | int64 section offset | int64 section length
-///          | float64 min | float64 max (version 2; NaN when unknown)
+///          | float64 min | float64 max (version ≥ 2; NaN when unknown)
+///          | byte flags (version ≥ 3; bit 0: the prediction feature, other bits 0)
 /// sections, in feature order:
 ///          numeric: count × float64 (the sample, in profile order)
 ///          categorical: count × (string category | int64 count), in the profile's enumeration order
 /// </code>
 /// Strings are UTF-8 with a 7-bit encoded length prefix (<see cref="BinaryWriter.Write(string)"/>). Offsets count from
 /// the start of the profile, so a reader fetches the header, then any feature's section by its range. Reading a
-/// profile back gives the same values, counts (in the same order), nulls and rows.
+/// profile back gives the same values, counts (in the same order), nulls, rows, bounds and prediction flags.
 /// </summary>
 public static class ProfileBinary
 {
     /// <summary>Current format version.</summary>
-    public const int FormatVersion = 2;
+    public const int FormatVersion = 3;
+
+    /// <summary>Flag bit of a feature section (format 3): the feature is the model's output.</summary>
+    private const byte PredictionFlag = 1;
 
     /// <summary>Bytes before the header: magic, version, header length.</summary>
     public const int PrefixLength = 12;
@@ -68,7 +76,7 @@ public static class ProfileBinary
     public static ReadOnlySpan<byte> Magic => "MLPF"u8;
 
     /// <summary>One feature to write: the sample (numeric) or the counts (categorical).</summary>
-    internal readonly record struct FeatureData(string Name, FeatureKind Kind, long Rows, long Nulls, IReadOnlyList<double>? Values, IReadOnlyDictionary<string, long>? Counts, double? Min = null, double? Max = null);
+    internal readonly record struct FeatureData(string Name, FeatureKind Kind, long Rows, long Nulls, IReadOnlyList<double>? Values, IReadOnlyDictionary<string, long>? Counts, double? Min = null, double? Max = null, bool IsPrediction = false);
 
     /// <summary>True when <paramref name="prefix"/> starts like a binary profile (else it is e.g. a JSON profile).</summary>
     public static bool IsBinary(ReadOnlySpan<byte> prefix) => prefix.Length >= 4 && prefix[..4].SequenceEqual(Magic);
@@ -79,7 +87,7 @@ public static class ProfileBinary
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentNullException.ThrowIfNull(profile);
         Write(destination, profile.Rows, [.. profile.Features.Select(f => new FeatureData(f.Name, f.Kind, f.Rows, f.Nulls,
-            f.Kind == FeatureKind.Numeric ? f.Values : null, f.Kind == FeatureKind.Numeric ? null : f.Counts, f.Min, f.Max))]);
+            f.Kind == FeatureKind.Numeric ? f.Values : null, f.Kind == FeatureKind.Numeric ? null : f.Counts, f.Min, f.Max, f.IsPrediction))]);
     }
 
     /// <summary>The profile in the binary format, as bytes.</summary>
@@ -204,6 +212,7 @@ public static class ProfileBinary
                 writer.Write(lengths[i]);
                 writer.Write(f.Min ?? double.NaN);
                 writer.Write(f.Max ?? double.NaN);
+                writer.Write(f.IsPrediction ? PredictionFlag : (byte)0);
                 offset += lengths[i];
             }
         }
@@ -243,6 +252,13 @@ public static class ProfileBinary
                     double min = reader.ReadDouble(), max = reader.ReadDouble();
                     section = section with { Min = double.IsNaN(min) ? null : min, Max = double.IsNaN(max) ? null : max };
                 }
+                // Before format 3 the reserved name alone marked the model's output.
+                section = section with
+                {
+                    IsPrediction = version >= 3
+                        ? (reader.ReadByte() & PredictionFlag) != 0
+                        : string.Equals(feature, PredictionFeature.Name, StringComparison.Ordinal),
+                };
                 if (section.Count < 0 || section.Offset < PrefixLength + headerLength || section.Length < 0
                     || (section.Kind == FeatureKind.Numeric && section.Length != (long)section.Count * sizeof(double)))
                     throw new InvalidDataException($"{name}: feature '{feature}' has an invalid section ({section.Count} entries, {section.Length} bytes at {section.Offset})");
@@ -284,7 +300,7 @@ public static class ProfileBinary
                     {
                         ArrayPool<byte>.Shared.Return(buffer);
                     }
-                    return new FeatureProfile { Name = section.Name, Kind = FeatureKind.Numeric, Values = values, Rows = section.Rows, Nulls = section.Nulls, Min = section.Min, Max = section.Max };
+                    return new FeatureProfile { Name = section.Name, Kind = FeatureKind.Numeric, Values = values, Rows = section.Rows, Nulls = section.Nulls, Min = section.Min, Max = section.Max, IsPrediction = section.IsPrediction };
                 }
 
                 var bytes = new byte[section.Length];
@@ -296,7 +312,7 @@ public static class ProfileBinary
                     string key = reader.ReadString();
                     counts[key] = reader.ReadInt64();
                 }
-                return new FeatureProfile { Name = section.Name, Kind = FeatureKind.Categorical, Counts = counts, Rows = section.Rows, Nulls = section.Nulls };
+                return new FeatureProfile { Name = section.Name, Kind = FeatureKind.Categorical, Counts = counts, Rows = section.Rows, Nulls = section.Nulls, Min = section.Min, Max = section.Max, IsPrediction = section.IsPrediction };
             }
             catch (EndOfStreamException ex)
             {

@@ -61,6 +61,8 @@ public interface IArtifactStore
     /// <paramref name="offset"/> (one ranged read): what reads one feature of a stored binary profile.</summary>
     Task<Stream> OpenReadRangeAsync(string uri, long offset, long length, CancellationToken cancellationToken = default);
     Task<T?> ReadJsonAsync<T>(string uri, CancellationToken cancellationToken = default);
+    /// <summary>True when an artifact is stored at <paramref name="uri"/> (one metadata request, no content).</summary>
+    Task<bool> ExistsAsync(string uri, CancellationToken cancellationToken = default);
     /// <summary>Reads JSON stored at a container-relative path; null when nothing is stored there.</summary>
     Task<T?> TryReadJsonAtAsync<T>(string path, CancellationToken cancellationToken = default);
 }

@@ -79,6 +79,13 @@ public sealed class BlobArtifactStore : IArtifactStore
         }
     }
 
+    public async Task<bool> ExistsAsync(string uri, CancellationToken cancellationToken = default)
+    {
+        var blob = _storage.ResolveBlob(uri);
+        var exists = await blob.ExistsAsync(cancellationToken);
+        return exists.Value;
+    }
+
     public async Task<T?> TryReadJsonAtAsync<T>(string path, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);

@@ -6,6 +6,7 @@ using MLOps.Core.Registry;
 using MLOps.Core.Training;
 using MLOps.Lifecycle.Contracts;
 using MLOps.Lifecycle.Logging;
+using MLOps.Lifecycle.Services;
 
 namespace MLOps.Lifecycle.Activities;
 
@@ -88,7 +89,8 @@ public sealed class TrainModelActivity(
             // The model's predictions on its holdout are the reference of prediction drift.
             profile = PredictionFeature.Append(profile, result.HoldoutPredictions);
 
-            var reference = await artifacts.SaveJsonAsync($"{folder}/reference-profile.json", profile, cancellationToken);
+            // JSON for people and commands, the binary form beside it for drift audits (read feature by feature).
+            var reference = await artifacts.SaveReferenceProfileAsync($"{folder}/reference-profile.json", profile, cancellationToken);
             var output = new TrainOutput
             {
                 CandidateUri = candidate.Uri,

@@ -194,7 +194,8 @@ public sealed partial class DriftAuditService(
 
     /// <summary>Step 3 of an audit: merges the partition profiles feature by feature (<see cref="PartitionProfileMerge"/>:
     /// one feature's section of every partition in memory at a time, in window order; exact when the window's values
-    /// fit the sample size), compares each with the reference as it is merged (<see cref="DriftComparison"/>), applies
+    /// fit the sample size), compares each with the reference feature as it is merged (<see cref="DriftComparison.CompareAsync"/>;
+    /// the reference is read one feature at a time too, from its binary form beside the JSON), applies
     /// alert_after over the stored audits, decides on retraining (starting the run through <paramref name="client"/>),
     /// stores the audit (every metric, per-feature history in Table storage) and its HTML report, and publishes the
     /// events. Idempotent by audit id: a retry after the audit was stored returns it as stored and publishes its events
@@ -213,38 +214,24 @@ public sealed partial class DriftAuditService(
 
         var workflow = await workflows.GetAsync(model, input.WorkflowHash, cancellationToken)
             ?? throw new InvalidDataException($"workflow {input.WorkflowHash} of '{model}' does not exist");
-        var reference = await artifacts.ReadJsonAsync<DatasetProfile>(input.ReferenceProfileUri, cancellationToken)
-            ?? throw new InvalidDataException($"version {input.Version} of '{model}': reference profile {input.ReferenceProfileUri} not found");
+        var reference = await OpenReferenceAsync(input, cancellationToken);
         var spec = workflow.Definition.Monitoring;
         var merge = input.ProfileUris.Count == 0 ? null : await OpenPartitionsAsync(input, cancellationToken);
-        // The prediction feature is judged when both sides have it (partition profiles mark it by its reserved name).
-        reference = PredictionFeature.JudgedReference(reference, merge?.FeatureNames.Contains(PredictionFeature.Name) == true, spec, out var predictionNote);
-        var histograms = new string[reference.Features.Count];
-        DriftReport report;
-        if (merge is null)
-        {
-            var empty = ProfileBuilder.FromRows([], workflow.Definition);
-            report = DriftAnalyzer.Compare(reference, empty, spec);
-            for (var i = 0; i < histograms.Length; i++)
-            {
-                histograms[i] = DriftReportHtml.HistogramSvg(reference.Features[i], empty.Features.FirstOrDefault(f => f.Name == reference.Features[i].Name), report.Features[i].Kind);
-            }
-        }
-        else
-        {
-            var comparison = new DriftComparison(spec, reference.Rows, merge.Rows);
-            comparison.AddNote(predictionNote);
-            for (var i = 0; i < histograms.Length; i++)
-            {
-                // One feature at a time: merged from every partition, compared, drawn, then let go.
-                var referenceFeature = reference.Features[i];
-                var current = await merge.MergeFeatureAsync(referenceFeature.Name, cancellationToken);
-                var drift = comparison.Add(referenceFeature, current);
-                histograms[i] = DriftReportHtml.HistogramSvg(referenceFeature, current, drift.Kind);
-            }
-
-            report = comparison.Finish();
-        }
+        var empty = merge is null ? ProfileBuilder.FromRows([], workflow.Definition) : null;
+        // The prediction feature is judged when both sides have it (flagged in partition profiles; older ones mark it by
+        // its reserved name, which the reader turns into the flag).
+        var currentHasPrediction = merge is not null && merge.Parts.Count > 0 && merge.Parts[0].Features.Any(f => f.IsPrediction);
+        var histograms = new List<string>();
+        // One feature at a time: the reference's (a ranged read of its binary form), merged from every partition,
+        // compared, drawn, then let go.
+        var report = await DriftComparison.CompareAsync(
+            reference,
+            (name, ct) => merge is null ? Task.FromResult(empty!.Features.FirstOrDefault(f => f.Name == name)) : merge.MergeFeatureAsync(name, ct),
+            merge?.Rows ?? empty!.Rows,
+            currentHasPrediction,
+            spec,
+            (referenceFeature, current, drift) => histograms.Add(DriftReportHtml.HistogramSvg(referenceFeature, current, drift.Kind)),
+            cancellationToken);
 
         var alertAfter = spec.Drift.AlertAfter;
         if (alertAfter.N > 1)
@@ -280,6 +267,20 @@ public sealed partial class DriftAuditService(
         await PublishAsync(audit, input.ProfileUris.Count, cancellationToken);
         Log.DriftAudited(logger, auditId, model, version, report.Summary, decision);
         return Summarize(audit, input, reportUri);
+    }
+
+    /// <summary>Opens the audited version's reference profile: its binary form, read feature by feature, when it was
+    /// stored beside the JSON (<see cref="ReferenceProfiles"/>); the JSON, read whole, for a version registered before.</summary>
+    private async Task<StoredProfile> OpenReferenceAsync(AnalyzeDriftInput input, CancellationToken cancellationToken)
+    {
+        var reference = await ReferenceProfiles.OpenAsync(artifacts, input.ReferenceProfileUri, cancellationToken)
+            ?? throw new InvalidDataException($"version {input.Version} of '{input.Model}': reference profile {input.ReferenceProfileUri} not found");
+        if (!reference.IsStreamed)
+        {
+            Log.DriftReferenceReadWhole(logger, input.AuditId, input.Model, input.Version, input.ReferenceProfileUri);
+        }
+
+        return reference;
     }
 
     /// <summary>Reads the headers of the partition profiles (binary; a JSON profile written before the binary format,

@@ -61,5 +61,14 @@ public sealed class BlobArtifactStoreTests(AzuriteFixture azurite) : StorageTest
         Assert.Null(await Store.ReadJsonAsync<Sample>(saved.Uri.Replace("x.json", "y.json", StringComparison.Ordinal)));
     }
 
+    [Fact]
+    public async Task ExistsAsync_TellsAStoredArtifactFromAMissingOne()
+    {
+        var saved = await Store.SaveJsonAsync("m/here.json", new Sample("a", ModelVersionStatus.Approved, 1));
+
+        Assert.True(await Store.ExistsAsync(saved.Uri));
+        Assert.False(await Store.ExistsAsync(saved.Uri.Replace("here.json", "here.profile", StringComparison.Ordinal)));
+    }
+
     public sealed record Sample(string Name, ModelVersionStatus Status, double Value);
 }

@@ -144,6 +144,14 @@ public sealed class DriftAuditStartTests(AzuriteFixture azurite) : IAsyncLifetim
         Assert.Equal(next, claim.InstanceId);
     }
 
+    /// <summary>Deletes the reference profile: the JSON and the binary form stored beside it.</summary>
+    private async Task DeleteReferenceAsync(string referenceUri)
+    {
+        var storage = Get<StorageContext>();
+        Assert.True(await storage.ResolveBlob(ReferenceProfiles.BinaryLocation(referenceUri)).DeleteIfExistsAsync());
+        await storage.ResolveBlob(referenceUri).DeleteAsync();
+    }
+
     [Fact]
     public async Task StartAsync_FailedAuditWindow_RunsAgainAfterTheFixUnderTheSameAuditId()
     {
@@ -153,8 +161,8 @@ public sealed class DriftAuditStartTests(AzuriteFixture azurite) : IAsyncLifetim
         var counting = new CountingDurableClient(Host.Client);
         var windowEnd = DateTimeOffset.UtcNow;
 
-        // The reference profile is gone: the audit fails on bad data (not retried).
-        await Get<StorageContext>().ResolveBlob(referenceUri).DeleteAsync();
+        // The reference profile is gone (the JSON and its binary form): the audit fails on bad data (not retried).
+        await DeleteReferenceAsync(referenceUri);
         var failed = await service.StartAsync(counting, Model, windowEnd, "schedule");
         var error = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => DriftAuditService.WaitAsync(Host.Client, failed, TimeSpan.FromMinutes(2)));
         Assert.Contains("reference profile", error.Message, StringComparison.Ordinal);
@@ -163,7 +171,8 @@ public sealed class DriftAuditStartTests(AzuriteFixture azurite) : IAsyncLifetim
         Assert.Contains("reference profile", status.Error, StringComparison.Ordinal);
         Assert.Empty(await Get<IMonitoringStore>().ListAuditsAsync(Model));
 
-        // Fixed, the next start of the window (the timer's next fire) runs it again as attempt 1, under the same audit id.
+        // Fixed (the JSON alone, as a version registered before the binary form has it), the next start of the window
+        // (the timer's next fire) runs it again as attempt 1, under the same audit id.
         await Get<IArtifactStore>().SaveJsonAsync(ReferencePath, reference);
         var rerun = await service.StartAsync(counting, Model, windowEnd, "schedule");
         Assert.Equal(DriftAuditService.InstanceIdFor(Model, windowEnd, 1), rerun);
@@ -186,7 +195,7 @@ public sealed class DriftAuditStartTests(AzuriteFixture azurite) : IAsyncLifetim
         var service = Service(Defaults with { MaxAttempts = 2 });
         var counting = new CountingDurableClient(Host.Client);
         var windowEnd = DateTimeOffset.UtcNow;
-        await Get<StorageContext>().ResolveBlob(referenceUri).DeleteAsync();
+        await DeleteReferenceAsync(referenceUri);
 
         var first = await service.StartAsync(counting, Model, windowEnd, "schedule");
         await Assert.ThrowsAnyAsync<InvalidOperationException>(() => DriftAuditService.WaitAsync(Host.Client, first, TimeSpan.FromMinutes(2)));

@@ -15,6 +15,7 @@ using MLOps.Integration.Tests.Fixtures;
 using MLOps.Integration.Tests.Support;
 using MLOps.Lifecycle.Activities;
 using MLOps.Lifecycle.Contracts;
+using MLOps.Lifecycle.Orchestrations;
 using MLOps.Lifecycle.Services;
 using MLOps.Local;
 using nietras.SeparatedValues;
@@ -236,6 +237,107 @@ public sealed class PredictionDriftAuditTests(AzuriteFixture azurite, ITestOutpu
         Assert.Null(audit.Report.PredictionDrift);
         Assert.Contains("reference profile has no prediction feature", Assert.Single(audit.Report.Notes), StringComparison.Ordinal);
         Assert.Equal(full.Features.Count - 1, audit.Report.Features.Count);
+    }
+
+    [Fact]
+    public async Task Trained_reference_is_stored_in_binary_too_and_audits_read_it_by_feature_with_the_numbers_of_the_json()
+    {
+        var workflow = await RegisterWorkflowAsync();
+        var model = await TrainAsync(workflow, "run-bin", flipLabels: false);
+        var artifacts = Get<IArtifactStore>();
+
+        // Training stores the binary form beside the JSON: the same profile, bit for bit, the prediction feature flagged.
+        var json = (await artifacts.ReadJsonAsync<DatasetProfile>(model.ReferenceProfileUri))!;
+        var binaryUri = ReferenceProfiles.BinaryLocation(model.ReferenceProfileUri);
+        Assert.EndsWith("/runs/run-bin/reference-profile.json", model.ReferenceProfileUri, StringComparison.Ordinal);
+        Assert.EndsWith("/runs/run-bin/reference-profile.profile", binaryUri, StringComparison.Ordinal);
+        var binary = await ProfileBinary.ReadAsync((offset, length, ct) => artifacts.OpenReadRangeAsync(binaryUri, offset, length, ct), binaryUri);
+        Assert.Equal(json.Rows, binary.Rows);
+        Assert.Equal(json.Features.Count, binary.Features.Count);
+        foreach (var (j, b) in json.Features.Zip(binary.Features))
+        {
+            Assert.Equal((j.Name, j.Kind, j.Rows, j.Nulls, j.IsPrediction, j.Min, j.Max), (b.Name, b.Kind, b.Rows, b.Nulls, b.IsPrediction, b.Min, b.Max));
+            Assert.Equal(j.Values.Select(BitConverter.DoubleToInt64Bits), b.Values.Select(BitConverter.DoubleToInt64Bits));
+            Assert.Equal(j.Counts.ToList(), b.Counts.ToList());
+        }
+
+        Assert.True(binary.Features[^1].IsPrediction);
+
+        // The same reference as a version registered before the binary form was written: the JSON alone.
+        var jsonOnly = await artifacts.SaveJsonAsync($"{Model}/runs/run-old/reference-profile.json", json);
+        Assert.False(await artifacts.ExistsAsync(ReferenceProfiles.BinaryLocation(jsonOnly.Uri)));
+        var version = await PublishAsync(workflow, "run-bin", model, model.ReferenceProfileUri);
+        using var http = new HttpClient { BaseAddress = new Uri(Host.Url) };
+        await SendTrafficAsync(http, 600, seed: 81);
+
+        // The audit's activities as the orchestration runs them; the analysis runs once per reference over the same partitions.
+        var recording = new RecordingArtifactStore(artifacts);
+        var service = new DriftAuditService(Get<IWorkflowStore>(), Get<IModelRegistry>(), recording, Get<IInferenceStore>(), Get<IMonitoringStore>(),
+            Get<IMetricHistory>(), Get<IEventPublisher>(), TimeProvider.System, NullLogger<DriftAuditService>.Instance, Options.Create(new DriftAuditOptions()));
+        var plan = await service.PlanAsync(new PlanDriftAuditInput { Model = Model, WindowEnd = DateTimeOffset.UtcNow, CapturesPerPartition = 2, MaxPartitions = 16 });
+        Assert.Equal(version, plan.Version);
+        Assert.Equal(model.ReferenceProfileUri, plan.ReferenceProfileUri);
+        var uris = new List<string>();
+        for (var i = 0; i < plan.Partitions.Count; i++)
+        {
+            uris.Add((await service.ProfilePartitionAsync(new ProfilePartitionInput
+            {
+                Model = Model, Version = plan.Version, WorkflowHash = plan.WorkflowHash, WindowStart = plan.WindowStart, WindowEnd = plan.WindowEnd,
+                Range = plan.Partitions[i], ProfilePath = DriftAuditOrchestrator.ProfilePath(Model, "binary-reference", i),
+            })).Uri);
+        }
+
+        async Task<DriftAuditRecord> AnalyzeAsync(string referenceUri)
+        {
+            var result = await service.AnalyzeAsync(new AnalyzeDriftInput
+            {
+                AuditId = Guid.NewGuid().ToString("N"), Model = Model, Version = plan.Version, WorkflowHash = plan.WorkflowHash,
+                ReferenceProfileUri = referenceUri, WindowStart = plan.WindowStart, WindowEnd = plan.WindowEnd, ProfileUris = uris,
+            }, Host.Client);
+            return (await Get<IMonitoringStore>().ListAuditsAsync(Model)).Single(a => a.AuditId == result.AuditId);
+        }
+
+        recording.WholeReads.Clear();
+        recording.RangeReads.Clear();
+        var fromBinary = await AnalyzeAsync(model.ReferenceProfileUri);
+        var binaryWholeReads = recording.WholeReads.ToList();
+        var binaryRanges = recording.RangeReads.Where(r => r.Uri == binaryUri).ToList();
+        recording.WholeReads.Clear();
+        recording.RangeReads.Clear();
+        var fromJson = await AnalyzeAsync(jsonOnly.Uri);
+
+        // The binary reference was read by ranges, never whole: the prefix, the header, then one feature per read.
+        Assert.DoesNotContain(model.ReferenceProfileUri, binaryWholeReads);
+        Assert.DoesNotContain(binaryUri, binaryWholeReads);
+        Assert.Equal(2 + json.Features.Count, binaryRanges.Count);
+        var largestFeature = json.Features.Max(f => (long)f.Values.Length * sizeof(double));
+        Assert.All(binaryRanges.Skip(2), r => Assert.InRange(r.Length, 0, Math.Max(largestFeature, 64 * 1024)));
+        // The older version's JSON was read whole, and nothing of the binary form.
+        Assert.Contains(jsonOnly.Uri, recording.WholeReads);
+        Assert.DoesNotContain(recording.RangeReads, r => r.Uri.EndsWith(".profile", StringComparison.Ordinal) && !uris.Contains(r.Uri));
+
+        // Every value of every feature, the prediction feature included, is the same to the bit.
+        Assert.Equal(600, fromBinary.Report.CurrentRows);
+        Assert.Contains(fromBinary.Report.Features, f => f.IsPrediction);
+        Assert.Equal(fromJson.Report.Features.Count, fromBinary.Report.Features.Count);
+        var compared = 0;
+        foreach (var (j, b) in fromJson.Report.Features.Zip(fromBinary.Report.Features))
+        {
+            Assert.Equal((j.Feature, j.Method, j.Drifted, j.IsPrediction, j.ReferenceRows, j.CurrentRows), (b.Feature, b.Method, b.Drifted, b.IsPrediction, b.ReferenceRows, b.CurrentRows));
+            Assert.Equal(BitConverter.DoubleToInt64Bits(j.Value), BitConverter.DoubleToInt64Bits(b.Value));
+            Assert.Equal(BitConverter.DoubleToInt64Bits(j.Threshold), BitConverter.DoubleToInt64Bits(b.Threshold));
+            Assert.Equal(j.Metrics.Keys.Order(), b.Metrics.Keys.Order());
+            foreach (var (name, value) in j.Metrics)
+            {
+                Assert.True(BitConverter.DoubleToInt64Bits(value) == BitConverter.DoubleToInt64Bits(b.Metrics[name]), $"{j.Feature}.{name}: json {value:R}, binary {b.Metrics[name]:R}");
+                compared++;
+            }
+        }
+
+        Assert.True(compared > 50, $"only {compared} values compared");
+        Assert.Equal((fromJson.Report.DriftedFeatures, fromJson.Report.ReferenceRows, fromJson.Report.PredictionDrift), (fromBinary.Report.DriftedFeatures, fromBinary.Report.ReferenceRows, fromBinary.Report.PredictionDrift));
+        Assert.Equal(fromJson.Report.Notes, fromBinary.Report.Notes);
+        output.WriteLine($"{compared} metric values identical; binary reference read in {binaryRanges.Count} ranged reads of at most {binaryRanges.Max(r => r.Length)} bytes");
     }
 
     [Fact]

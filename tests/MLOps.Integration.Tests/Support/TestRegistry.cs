@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using MLOps.Core.Drift;
 using MLOps.Core.Ports;
 using MLOps.Core.Registry;
+using MLOps.Lifecycle.Services;
 using MLOps.Local;
 
 namespace MLOps.Integration.Tests.Support;
@@ -9,13 +10,15 @@ namespace MLOps.Integration.Tests.Support;
 /// <summary>Registry set-ups the drift tests share.</summary>
 internal static class TestRegistry
 {
-    /// <summary>Stores <paramref name="reference"/> at <paramref name="path"/> in the artifacts, registers a version of
-    /// the workflow's model whose artifact and reference profile are that blob, and points production at it (forced).
-    /// Returns the version and the profile's URI.</summary>
+    /// <summary>Stores <paramref name="reference"/> at <paramref name="path"/> in the artifacts as training does (JSON and
+    /// its binary form beside it; the JSON only with <paramref name="jsonOnly"/>, as versions registered before the
+    /// binary form have it), registers a version of the workflow's model whose artifact and reference profile are that
+    /// JSON, and points production at it (forced). Returns the version and the profile's URI.</summary>
     public static async Task<(ModelVersion Version, string ProfileUri)> PublishReferenceAsync(
-        LocalHost host, StoredWorkflow workflow, DatasetProfile reference, string path, string runId)
+        LocalHost host, StoredWorkflow workflow, DatasetProfile reference, string path, string runId, bool jsonOnly = false)
     {
-        var profile = await host.Services.GetRequiredService<IArtifactStore>().SaveJsonAsync(path, reference);
+        var artifacts = host.Services.GetRequiredService<IArtifactStore>();
+        var profile = jsonOnly ? await artifacts.SaveJsonAsync(path, reference) : await artifacts.SaveReferenceProfileAsync(path, reference);
         var registry = host.Services.GetRequiredService<IModelRegistry>();
         var version = await registry.RegisterVersionAsync(new NewModelVersion
         {

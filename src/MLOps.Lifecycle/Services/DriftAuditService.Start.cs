@@ -76,12 +76,14 @@ public sealed partial class DriftAuditService
                 continue;
             }
 
-            var state = await client.GetInstanceAsync(claim.InstanceId, getInputsAndOutputs: false, cancellationToken);
+            // With outputs: an attempt that stopped on bad data completed with the problem in its (small) result.
+            var state = await client.GetInstanceAsync(claim.InstanceId, getInputsAndOutputs: true, cancellationToken);
             var reason = state switch
             {
                 null when now - claim.ClaimedAt >= _options.ClaimGrace => $"was claimed at {claim.ClaimedAt:O} and never scheduled",
                 { RuntimeStatus: OrchestrationRuntimeStatus.Failed } => "failed",
                 { RuntimeStatus: OrchestrationRuntimeStatus.Terminated } => "was terminated",
+                { RuntimeStatus: OrchestrationRuntimeStatus.Completed } when ProblemOf(state) is { } problem => $"stopped on {problem.Kind}: {problem.Message}",
                 _ => null,
             };
             if (reason is null)
@@ -174,7 +176,9 @@ public sealed partial class DriftAuditService
         return state is null ? null : await DescribeAsync(model, instanceId, state, cancellationToken);
     }
 
-    /// <summary>Waits for an audit orchestration and returns its result; a failed audit throws with its failure.</summary>
+    /// <summary>Waits for an audit orchestration and returns its result. An audit that stopped on bad data throws
+    /// <see cref="InvalidDataException"/> naming the problem; a failed or terminated one throws
+    /// <see cref="InvalidOperationException"/> with its failure.</summary>
     public static async Task<DriftAuditResult> WaitAsync(DurableTaskClient client, string instanceId, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(client);
@@ -186,13 +190,18 @@ public sealed partial class DriftAuditService
 
         if (state.RuntimeStatus != OrchestrationRuntimeStatus.Completed)
         {
-            var failure = state.FailureDetails;
-            var message = $"drift audit {instanceId} {state.RuntimeStatus}: {ErrorOf(state)}";
-            throw failure?.IsCausedBy<InvalidDataException>() == true ? new InvalidDataException(message) : new InvalidOperationException(message);
+            throw new InvalidOperationException($"drift audit {instanceId} {state.RuntimeStatus}: {ErrorOf(state)}");
         }
 
-        return state.ReadOutputAs<DriftAuditResult>() ?? throw new InvalidOperationException($"drift audit {instanceId} completed without a result");
+        var result = state.ReadOutputAs<DriftAuditResult>() ?? throw new InvalidOperationException($"drift audit {instanceId} completed without a result");
+        return result.Problem is { } problem
+            ? throw new InvalidDataException($"drift audit {instanceId} stopped on {problem.Kind} in {problem.Step}: {problem.Message}")
+            : result;
     }
+
+    /// <summary>The bad data a completed attempt stopped on, or null.</summary>
+    private static DataProblem? ProblemOf(OrchestrationMetadata state) =>
+        state.SerializedOutput is null ? null : state.ReadOutputAs<DriftAuditResult>()?.Problem;
 
     /// <summary>Reads the instance (with inputs and outputs) every <see cref="PollInterval"/> until it has ended or
     /// <paramref name="timeout"/> has passed; returns the last state read and whether it had ended. The deadline is
@@ -279,6 +288,18 @@ public sealed partial class DriftAuditService
                 return status with { Status = DriftAuditStatus.Terminated, Error = ErrorOf(state) };
             case OrchestrationRuntimeStatus.Completed:
                 var result = state.ReadOutputAs<DriftAuditResult>();
+                if (result?.Problem is { } problem)
+                {
+                    return status with
+                    {
+                        Status = DriftAuditStatus.Failed,
+                        Result = result,
+                        Error = $"{problem.Kind} in {problem.Step}: {problem.Message}",
+                        ErrorType = typeof(InvalidDataException).FullName,
+                        Problem = problem,
+                    };
+                }
+
                 if (result?.AuditId is null)
                 {
                     return status with { Status = DriftAuditStatus.Skipped, Result = result, Error = result?.Skipped ?? "completed without a result" };

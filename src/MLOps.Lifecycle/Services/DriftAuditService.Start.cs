@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using MLOps.Core.Monitoring;
@@ -227,31 +226,7 @@ public sealed partial class DriftAuditService
         }
     }
 
-    /// <summary>Why an instance ended without a result: its failure details where the backend keeps them (Azure
-    /// Functions), else its output (the Azure Storage backend behind the local sidecar keeps the failure's message
-    /// there, without its type), else the runtime status.</summary>
-    private static string ErrorOf(OrchestrationMetadata state)
-    {
-        if (state.FailureDetails?.ErrorMessage is { Length: > 0 } message)
-        {
-            return message;
-        }
-
-        var output = state.SerializedOutput;
-        if (string.IsNullOrWhiteSpace(output))
-        {
-            return state.RuntimeStatus.ToString().ToLowerInvariant() + " without details";
-        }
-
-        try
-        {
-            return output.StartsWith('"') ? JsonSerializer.Deserialize<string>(output) ?? output : output;
-        }
-        catch (JsonException)
-        {
-            return output;
-        }
-    }
+    private static string ErrorOf(OrchestrationMetadata state) => InstanceFailure.MessageOf(state);
 
     private async Task<DriftAuditStatus?> DescribeAsync(string model, string instanceId, OrchestrationMetadata? state, CancellationToken cancellationToken)
     {

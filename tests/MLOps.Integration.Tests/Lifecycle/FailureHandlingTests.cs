@@ -1,5 +1,6 @@
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
+using MLOps.Cli;
 using MLOps.Core.Workflows;
 using MLOps.Integration.Tests.Fixtures;
 using MLOps.Integration.Tests.Support;
@@ -12,12 +13,13 @@ using MLOps.Local.Durable;
 namespace MLOps.Integration.Tests.Lifecycle;
 
 /// <summary>
-/// The lifecycle run and the rollout on the local durable engine over Azurite do not retry bad data (a workflow or
-/// version that is not there fails the same way again): the activity is attempted once and the orchestration ends
-/// with an outcome naming it. Attempts are counted from the engine's history.
+/// Failures of lifecycle runs and rollouts on the local durable engine over Azurite: bad data (a workflow or version
+/// that is not there fails the same way again) is not retried — the activity is attempted once (counted from the
+/// engine's history) and the orchestration ends with an outcome naming it — and a run whose orchestration itself
+/// failed shows why, although this backend keeps only the failure's message.
 /// </summary>
 [Collection(AzuriteTestGroup.Name)]
-public sealed class BadDataRetryTests(AzuriteFixture azurite) : IAsyncLifetime
+public sealed class FailureHandlingTests(AzuriteFixture azurite) : IAsyncLifetime
 {
     private const string Model = "credit-risk";
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
@@ -74,5 +76,22 @@ public sealed class BadDataRetryTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(RolloutOutcome.RolledBack, result.Outcome);
         Assert.Contains($"version 99 of '{Model}' does not exist", result.Reason, StringComparison.Ordinal);
         Assert.Equal(1, await _local.History.AttemptsAsync(instanceId, nameof(SetTrafficActivity)));
+    }
+
+    [Fact]
+    public async Task RunsApi_RunWhoseOrchestrationFailed_ShowsTheFailureMessage()
+    {
+        // A run without input fails in the orchestrator itself (not in an activity, so no outcome catches it).
+        var runId = "no-input-" + Guid.NewGuid().ToString("N")[..8];
+        await _local.Host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(LifecycleOrchestrator), input: null, new StartOrchestrationOptions(runId));
+        var done = await _local.Host.Client.WaitForCompletionAsync(runId, Timeout);
+        Assert.Equal(OrchestrationRuntimeStatus.Failed, done.RuntimeStatus);
+
+        using var api = ApiClient.For(_local.Host.Url);
+        var run = await api.GetAsync($"runs/{runId}");
+
+        Assert.Equal(200, run.Status);
+        Assert.Equal("Failed", run.Body.GetProperty("runtimeStatus").GetString());
+        Assert.Contains("'input'", run.Body.GetProperty("failure").GetString(), StringComparison.Ordinal);
     }
 }

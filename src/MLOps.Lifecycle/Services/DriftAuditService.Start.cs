@@ -14,7 +14,7 @@ namespace MLOps.Lifecycle.Services;
 /// <summary>
 /// Starting and following audits. A start claims the model's window in Table storage first (insert-only, so of any
 /// number of starters racing on a window exactly one schedules); the others answer with the claimed instance. A window
-/// whose attempt failed or was terminated, or was claimed and never scheduled for longer than
+/// whose attempt failed, stopped on bad data (<see cref="DriftAuditResult.Problem"/>) or was terminated, or was claimed and never scheduled for longer than
 /// <see cref="DriftAuditOptions.ClaimGrace"/>, is taken over by replacing the claim under its ETag and scheduling the
 /// next attempt as <c>{id}-r{n}</c>: new ids on every backend (an existing id is refused, overwritten or split-brained
 /// depending on the backend), the failed attempt's history kept, and the audit id (what results are stored under) the

@@ -65,7 +65,8 @@ public static class DriftAudits
         {
             "completed" => new ApiResponse(200, status.Body.GetProperty("audit")),
             "skipped" => new ApiResponse(404, status.Body),
-            _ => new ApiResponse(Text(status.Body, "errorType") == typeof(InvalidDataException).FullName ? 422 : 500, status.Body),
+            // Bad data (the status names it in 'problem') is the caller's to fix; anything else the platform's.
+            _ => new ApiResponse(status.Body.TryGetProperty("problem", out var problem) && problem.ValueKind == JsonValueKind.Object ? 422 : 500, status.Body),
         };
     }
 

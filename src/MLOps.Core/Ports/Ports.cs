@@ -106,7 +106,8 @@ public interface IModelRegistry
     Task<bool> ClearTrafficAsync(string model, string? expectedETag, CancellationToken cancellationToken = default);
 }
 
-/// <summary>Captured scoring traffic (container <c>inference</c>, one blob per request, partitioned by hour).</summary>
+/// <summary>Captured scoring traffic (container <c>inference</c>, one blob per request, partitioned by hour). Reading a
+/// capture that is not a valid record throws <see cref="InvalidDataException"/> naming it (bad data, not retried).</summary>
 public interface IInferenceStore
 {
     Task CaptureAsync(InferenceRecord record, CancellationToken cancellationToken = default);

@@ -137,6 +137,7 @@ public sealed class BlobInferenceStore : IInferenceStore
     }
 
     /// <summary>Downloads the blobs, a few at a time, and returns their records in the order of the names.</summary>
+    /// <exception cref="InvalidDataException">A capture is not a JSON inference record (named with its line and byte).</exception>
     private async Task<InferenceRecord?[]> DownloadAsync(List<string> names, CancellationToken cancellationToken)
     {
         var records = new InferenceRecord?[names.Count];
@@ -144,9 +145,27 @@ public sealed class BlobInferenceStore : IInferenceStore
             async (i, ct) =>
             {
                 var content = await _container.GetBlobClient(names[i]).DownloadContentAsync(ct);
-                records[i] = content.Value.Content.ToObjectFromJson<InferenceRecord>(StorageJson.Options);
+                records[i] = Parse(names[i], content.Value.Content);
             });
         return records;
+    }
+
+    /// <summary>One capture's record; bad content is bad data, not a storage hiccup: reading it again gives the same.</summary>
+    private static InferenceRecord Parse(string name, BinaryData content)
+    {
+        try
+        {
+            return content.ToObjectFromJson<InferenceRecord>(StorageJson.Options)
+                ?? throw new InvalidDataException($"capture '{name}' holds no inference record (JSON null)");
+        }
+        catch (JsonException ex)
+        {
+            var at = ex.LineNumber is { } line ? $" at line {line + 1}, byte {ex.BytePositionInLine + 1}" : "";
+            var path = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? "" : $" (field {ex.Path})";
+            // The serializer's message ends with the position again, zero-based: keep only what it says is wrong.
+            var what = ex.Message.Split(" Path: ", 2)[0].Split(" LineNumber: ", 2)[0].TrimEnd(' ', '|');
+            throw new InvalidDataException($"capture '{name}' is not a valid inference record{at}{path}: {what}", ex);
+        }
     }
 
     /// <summary>The hour a capture name belongs to (<c>{model}/yyyy/MM/dd/HH/…</c>), or null when it has another form.</summary>

@@ -46,6 +46,8 @@ public sealed record DriftAuditPlan
     /// <summary>Captures in the window (all versions: the profile activities keep the audited version's).</summary>
     public int Captures { get; init; }
     public IReadOnlyList<CaptureRange> Partitions { get; init; } = [];
+    /// <summary>Why the audit cannot be planned from the data it found (then nothing else is set), else null.</summary>
+    public DataProblem? Problem { get; init; }
 }
 
 /// <summary>Input of <see cref="Activities.ProfilePartitionActivity"/>: one range of the window's captures, and where
@@ -71,6 +73,8 @@ public sealed record PartitionProfileRef
     /// <summary>Rows of those requests.</summary>
     public long Rows { get; init; }
     public long Bytes { get; init; }
+    /// <summary>Why the range could not be profiled (then <see cref="Uri"/> is empty), else null.</summary>
+    public DataProblem? Problem { get; init; }
 }
 
 /// <summary>Input of <see cref="Activities.AnalyzeDriftActivity"/>: the plan's facts and the partition profiles, in
@@ -110,6 +114,37 @@ public sealed record DriftAuditResult
     public string? RetrainRunId { get; init; }
     public string? ReportUri { get; init; }
     public IReadOnlyList<string> ProfileUris { get; init; } = [];
+    /// <summary>Why the audit stopped without a result: data it read cannot be used (then <see cref="AuditId"/> is
+    /// null and nothing was stored). The orchestration completes with it instead of failing, so every engine reports
+    /// it the same way (see <see cref="DataProblem"/>); the window counts as failed and is re-run on its next start.</summary>
+    public DataProblem? Problem { get; init; }
+}
+
+/// <summary>
+/// A failure of the data an activity read — a file, record, row or column that is missing or cannot be used — which a
+/// retry cannot cure. The drift audit's activities return it in their output instead of throwing, so whether a
+/// failure is one does not depend on the durable engine carrying exception types: the Azure Storage backend of the
+/// local host keeps only the message of a failed orchestration and Azure Functions reports it as a
+/// <c>TaskFailedException</c>; an output is kept whole by both. History carries only this small record.
+/// </summary>
+public sealed record DataProblem
+{
+    /// <summary>Value of <see cref="Kind"/>: data that is missing or malformed (<see cref="InvalidDataException"/>).</summary>
+    public const string InvalidData = "invalid-data";
+
+    /// <summary>What kind of problem: <see cref="InvalidData"/>.</summary>
+    public required string Kind { get; init; }
+    /// <summary>What is wrong, naming the file (blob), row or record and column where known.</summary>
+    public required string Message { get; init; }
+    /// <summary>The activity that found it.</summary>
+    public string? Step { get; init; }
+
+    /// <summary>The problem an <see cref="InvalidDataException"/> of <paramref name="step"/> reports.</summary>
+    public static DataProblem From(InvalidDataException exception, string step)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return new DataProblem { Kind = InvalidData, Message = exception.Message, Step = step };
+    }
 }
 
 /// <summary>How wide drift audits fan out (section <c>MLOps:DriftAudit</c>).</summary>

@@ -29,8 +29,12 @@ public sealed record DriftAuditStatus
     public DriftAuditResult? Result { get; init; }
     /// <summary>Why the audit failed or was skipped.</summary>
     public string? Error { get; init; }
-    /// <summary>The .NET type of the failure (e.g. <c>System.IO.InvalidDataException</c> for bad data).</summary>
+    /// <summary>The .NET type of the failure: <c>System.IO.InvalidDataException</c> for bad data (<see cref="Problem"/>),
+    /// else the engine's failure type where the backend keeps one (Azure Functions; not the local host).</summary>
     public string? ErrorType { get; init; }
+    /// <summary>The bad data the audit stopped on (then <see cref="Status"/> is <c>failed</c> and the HTTP route answers
+    /// 422), else null: a failure without it is the platform's (500).</summary>
+    public DataProblem? Problem { get; init; }
 
     /// <summary>True while the audit has not ended.</summary>
     public bool IsRunning => Status is Pending or Running;

@@ -195,8 +195,10 @@ public sealed class ModelsApi(
         return status.IsRunning ? Located(ApiResult.Accepted(status), baseUrl, model, instanceId) : ApiResult.Ok(status);
     }
 
+    /// <summary>An audit that stopped on bad data is the caller's to fix (422, naming the problem); any other failure,
+    /// or a termination, is the platform's (500).</summary>
     private static ApiResult FailedAudit(DriftAuditStatus status) =>
-        ApiResult.Error(status.ErrorType == typeof(InvalidDataException).FullName ? 422 : 500,
+        ApiResult.Error(status.Problem is not null ? 422 : 500,
             $"drift audit {status.InstanceId} {status.Status}: {status.Error}", status);
 
     private static ApiResult Located(ApiResult result, string? baseUrl, string model, string instanceId) =>

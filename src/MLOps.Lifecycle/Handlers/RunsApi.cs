@@ -7,6 +7,7 @@ using MLOps.Core.Ports;
 using MLOps.Lifecycle.Activities;
 using MLOps.Lifecycle.Contracts;
 using MLOps.Lifecycle.Orchestrations;
+using MLOps.Lifecycle.Services;
 
 namespace MLOps.Lifecycle.Handlers;
 
@@ -262,7 +263,7 @@ public sealed class RunsApi(IWorkflowStore workflows, IEventPublisher events, Ti
         LifecycleRunResult? result = instance.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? Read<LifecycleRunResult>(instance.SerializedOutput) : null;
         LifecycleRunInput? input = Read<LifecycleRunInput>(instance.SerializedInput);
         return new RunView(instance.InstanceId, instance.Name, instance.RuntimeStatus.ToString(), instance.CreatedAt, instance.LastUpdatedAt,
-            status, result, input, instance.FailureDetails?.ErrorMessage);
+            status, result, input, instance.RuntimeStatus == OrchestrationRuntimeStatus.Failed ? InstanceFailure.MessageOf(instance) : instance.FailureDetails?.ErrorMessage);
     }
 
     private static T? Read<T>(string? json)

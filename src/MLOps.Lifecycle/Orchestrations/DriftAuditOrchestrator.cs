@@ -14,6 +14,9 @@ namespace MLOps.Lifecycle.Orchestrations;
 /// per-feature metric history in Table storage, stores the HTML report, publishes and may start retraining. History
 /// holds names, URIs and a summary, never rows or samples. Deterministic: the audit id comes from the input (one per
 /// window, shared by re-runs) or, in instances started before it was there, from the context.
+/// Bad data stops the audit at the step that found it, after one attempt: the activities return it as a
+/// <see cref="DataProblem"/> and the orchestration completes with it in <see cref="DriftAuditResult.Problem"/> (what
+/// every engine keeps whole); failures are storage hiccups, retried.
 /// </summary>
 public static class DriftAuditOrchestrator
 {
@@ -22,7 +25,7 @@ public static class DriftAuditOrchestrator
         firstRetryInterval: TimeSpan.FromSeconds(1),
         backoffCoefficient: 2.0)
     {
-        HandleFailure = failure => !failure.IsCausedBy<InvalidDataException>(),
+        HandleFailure = ActivityFailures.IsRetryable,
     });
 
     /// <summary>Registers the orchestration by name (kept in this file: the Durable Task analyzers follow the
@@ -58,6 +61,11 @@ public static class DriftAuditOrchestrator
             CapturesPerPartition = input.CapturesPerPartition,
             MaxPartitions = input.MaxPartitions,
         }, StorageRetry);
+        if (plan.Problem is not null)
+        {
+            return Stop(context, input, plan.Problem, []);
+        }
+
         if (plan.Skipped is not null)
         {
             context.SetCustomStatus(plan.Skipped);
@@ -81,6 +89,12 @@ public static class DriftAuditOrchestrator
         }
 
         var stored = await Task.WhenAll(profiles);
+        if (stored.FirstOrDefault(p => p.Problem is not null) is { Problem: { } problem })
+        {
+            // The first bad range in window order (the others' profiles stay under the instance, unused).
+            return Stop(context, input, problem, [.. stored.Where(p => p.Problem is null).Select(p => p.Uri)], plan);
+        }
+
         context.SetCustomStatus($"analyzing {stored.Sum(p => p.Rows)} row(s) from {stored.Length} partition profile(s)");
         var result = await context.CallActivityAsync<DriftAuditResult>(nameof(AnalyzeDriftActivity), new AnalyzeDriftInput
         {
@@ -93,9 +107,33 @@ public static class DriftAuditOrchestrator
             WindowEnd = plan.WindowEnd,
             ProfileUris = [.. stored.Select(p => p.Uri)],
         }, StorageRetry);
+        if (result.Problem is not null)
+        {
+            return Stop(context, input, result.Problem, result.ProfileUris, plan);
+        }
+
         var final = result with { Captures = plan.Captures };
         context.SetCustomStatus(final.Summary);
         return final;
+    }
+
+    /// <summary>Ends the audit on bad data: the custom status says what is wrong, the result carries it (no audit id:
+    /// nothing was stored).</summary>
+    private static DriftAuditResult Stop(TaskOrchestrationContext context, DriftAuditInput input, DataProblem problem, IReadOnlyList<string> profileUris, DriftAuditPlan? plan = null)
+    {
+        context.SetCustomStatus($"stopped on {problem.Kind} ({problem.Step}): {problem.Message}");
+        return new DriftAuditResult
+        {
+            Model = input.Model,
+            Version = plan?.Version ?? 0,
+            WindowStart = plan?.WindowStart ?? default,
+            WindowEnd = input.WindowEnd,
+            Partitions = plan?.Partitions.Count ?? 0,
+            Captures = plan?.Captures ?? 0,
+            ProfileUris = profileUris,
+            Summary = $"{problem.Kind}: {problem.Message}",
+            Problem = problem,
+        };
     }
 
     /// <summary>Runs <see cref="AnalyzeDriftActivity"/> with the worker's durable client (to start retraining runs).</summary>

@@ -17,17 +17,21 @@ namespace MLOps.Lifecycle.Orchestrations;
 /// </summary>
 public static class LifecycleOrchestrator
 {
-    /// <summary>Storage hiccups are retried; a bad dataset or model is not (it fails the same way again).</summary>
+    /// <summary>Storage hiccups are retried; bad data (a workflow or version that is not there, a dataset or model that
+    /// cannot be used) is not: it fails the same way again (<see cref="ActivityFailures"/>).</summary>
     private static readonly TaskOptions StorageRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(
         maxNumberOfAttempts: 4,
         firstRetryInterval: TimeSpan.FromSeconds(1),
-        backoffCoefficient: 2.0));
+        backoffCoefficient: 2.0)
+    {
+        HandleFailure = ActivityFailures.IsRetryable,
+    });
 
     private static readonly TaskOptions TrainingRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(
         maxNumberOfAttempts: 2,
         firstRetryInterval: TimeSpan.FromSeconds(2))
     {
-        HandleFailure = failure => !failure.IsCausedBy<InvalidDataException>() && !failure.IsCausedBy<ArgumentException>(),
+        HandleFailure = ActivityFailures.IsRetryableTraining,
     });
 
     /// <summary>Registers the orchestration by name (kept in this file: the Durable Task analyzers follow the

@@ -24,7 +24,7 @@ public static class RolloutOrchestrator
         firstRetryInterval: TimeSpan.FromSeconds(1),
         backoffCoefficient: 2.0)
     {
-        HandleFailure = failure => !failure.IsCausedBy<InvalidDataException>(),
+        HandleFailure = ActivityFailures.IsRetryable,
     });
 
     /// <summary>Registers the orchestration by name (kept in this file: the Durable Task analyzers follow the

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using MLOps.Core.Monitoring;
@@ -15,7 +14,7 @@ namespace MLOps.Lifecycle.Services;
 /// <summary>
 /// Starting and following audits. A start claims the model's window in Table storage first (insert-only, so of any
 /// number of starters racing on a window exactly one schedules); the others answer with the claimed instance. A window
-/// whose attempt failed or was terminated, or was claimed and never scheduled for longer than
+/// whose attempt failed, stopped on bad data (<see cref="DriftAuditResult.Problem"/>) or was terminated, or was claimed and never scheduled for longer than
 /// <see cref="DriftAuditOptions.ClaimGrace"/>, is taken over by replacing the claim under its ETag and scheduling the
 /// next attempt as <c>{id}-r{n}</c>: new ids on every backend (an existing id is refused, overwritten or split-brained
 /// depending on the backend), the failed attempt's history kept, and the audit id (what results are stored under) the
@@ -76,12 +75,14 @@ public sealed partial class DriftAuditService
                 continue;
             }
 
-            var state = await client.GetInstanceAsync(claim.InstanceId, getInputsAndOutputs: false, cancellationToken);
+            // With outputs: an attempt that stopped on bad data completed with the problem in its (small) result.
+            var state = await client.GetInstanceAsync(claim.InstanceId, getInputsAndOutputs: true, cancellationToken);
             var reason = state switch
             {
                 null when now - claim.ClaimedAt >= _options.ClaimGrace => $"was claimed at {claim.ClaimedAt:O} and never scheduled",
                 { RuntimeStatus: OrchestrationRuntimeStatus.Failed } => "failed",
                 { RuntimeStatus: OrchestrationRuntimeStatus.Terminated } => "was terminated",
+                { RuntimeStatus: OrchestrationRuntimeStatus.Completed } when ProblemOf(state) is { } problem => $"stopped on {problem.Kind}: {problem.Message}",
                 _ => null,
             };
             if (reason is null)
@@ -174,7 +175,9 @@ public sealed partial class DriftAuditService
         return state is null ? null : await DescribeAsync(model, instanceId, state, cancellationToken);
     }
 
-    /// <summary>Waits for an audit orchestration and returns its result; a failed audit throws with its failure.</summary>
+    /// <summary>Waits for an audit orchestration and returns its result. An audit that stopped on bad data throws
+    /// <see cref="InvalidDataException"/> naming the problem; a failed or terminated one throws
+    /// <see cref="InvalidOperationException"/> with its failure.</summary>
     public static async Task<DriftAuditResult> WaitAsync(DurableTaskClient client, string instanceId, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(client);
@@ -186,13 +189,18 @@ public sealed partial class DriftAuditService
 
         if (state.RuntimeStatus != OrchestrationRuntimeStatus.Completed)
         {
-            var failure = state.FailureDetails;
-            var message = $"drift audit {instanceId} {state.RuntimeStatus}: {ErrorOf(state)}";
-            throw failure?.IsCausedBy<InvalidDataException>() == true ? new InvalidDataException(message) : new InvalidOperationException(message);
+            throw new InvalidOperationException($"drift audit {instanceId} {state.RuntimeStatus}: {ErrorOf(state)}");
         }
 
-        return state.ReadOutputAs<DriftAuditResult>() ?? throw new InvalidOperationException($"drift audit {instanceId} completed without a result");
+        var result = state.ReadOutputAs<DriftAuditResult>() ?? throw new InvalidOperationException($"drift audit {instanceId} completed without a result");
+        return result.Problem is { } problem
+            ? throw new InvalidDataException($"drift audit {instanceId} stopped on {problem.Kind} in {problem.Step}: {problem.Message}")
+            : result;
     }
+
+    /// <summary>The bad data a completed attempt stopped on, or null.</summary>
+    private static DataProblem? ProblemOf(OrchestrationMetadata state) =>
+        state.SerializedOutput is null ? null : state.ReadOutputAs<DriftAuditResult>()?.Problem;
 
     /// <summary>Reads the instance (with inputs and outputs) every <see cref="PollInterval"/> until it has ended or
     /// <paramref name="timeout"/> has passed; returns the last state read and whether it had ended. The deadline is
@@ -218,31 +226,7 @@ public sealed partial class DriftAuditService
         }
     }
 
-    /// <summary>Why an instance ended without a result: its failure details where the backend keeps them (Azure
-    /// Functions), else its output (the Azure Storage backend behind the local sidecar keeps the failure's message
-    /// there, without its type), else the runtime status.</summary>
-    private static string ErrorOf(OrchestrationMetadata state)
-    {
-        if (state.FailureDetails?.ErrorMessage is { Length: > 0 } message)
-        {
-            return message;
-        }
-
-        var output = state.SerializedOutput;
-        if (string.IsNullOrWhiteSpace(output))
-        {
-            return state.RuntimeStatus.ToString().ToLowerInvariant() + " without details";
-        }
-
-        try
-        {
-            return output.StartsWith('"') ? JsonSerializer.Deserialize<string>(output) ?? output : output;
-        }
-        catch (JsonException)
-        {
-            return output;
-        }
-    }
+    private static string ErrorOf(OrchestrationMetadata state) => InstanceFailure.MessageOf(state);
 
     private async Task<DriftAuditStatus?> DescribeAsync(string model, string instanceId, OrchestrationMetadata? state, CancellationToken cancellationToken)
     {
@@ -279,6 +263,18 @@ public sealed partial class DriftAuditService
                 return status with { Status = DriftAuditStatus.Terminated, Error = ErrorOf(state) };
             case OrchestrationRuntimeStatus.Completed:
                 var result = state.ReadOutputAs<DriftAuditResult>();
+                if (result?.Problem is { } problem)
+                {
+                    return status with
+                    {
+                        Status = DriftAuditStatus.Failed,
+                        Result = result,
+                        Error = $"{problem.Kind} in {problem.Step}: {problem.Message}",
+                        ErrorType = typeof(InvalidDataException).FullName,
+                        Problem = problem,
+                    };
+                }
+
                 if (result?.AuditId is null)
                 {
                     return status with { Status = DriftAuditStatus.Skipped, Result = result, Error = result?.Skipped ?? "completed without a result" };

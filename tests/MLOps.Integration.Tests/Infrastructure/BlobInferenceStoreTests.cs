@@ -45,6 +45,38 @@ public sealed class BlobInferenceStoreTests(AzuriteFixture azurite) : StorageTes
     }
 
     [Fact]
+    public async Task ReadAsync_CaptureThatIsNotARecord_ThrowsInvalidDataNamingTheBlobAndPosition()
+    {
+        var t0 = new DateTimeOffset(2026, 11, 30, 10, 0, 0, TimeSpan.Zero);
+        await Store.CaptureAsync(Record("good", t0));
+        await Store.CaptureAsync(Record("cut", t0.AddMinutes(1)));
+        await Store.CaptureAsync(Record("null", t0.AddMinutes(2)));
+        var container = Storage.Container(MLOps.Infrastructure.Storage.StorageNames.Inference);
+        const string cut = "credit-risk/2026/11/30/10/100100000-cut.json";
+        await container.GetBlobClient(cut).UploadAsync(BinaryData.FromString("{\"requestId\":\"cut\",\n\"rows\":[{\"age\":4"), overwrite: true);
+
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => ReadAllAsync(t0, t0.AddMinutes(2)));
+        Assert.StartsWith($"capture '{cut}' is not a valid inference record at line 2", error.Message, StringComparison.Ordinal);
+
+        // A capture holding JSON null is no record either.
+        const string empty = "credit-risk/2026/11/30/10/100200000-null.json";
+        await container.GetBlobClient(empty).UploadAsync(BinaryData.FromString("null"), overwrite: true);
+        error = await Assert.ThrowsAsync<InvalidDataException>(() => ReadAllAsync(t0.AddMinutes(2), t0.AddMinutes(3)));
+        Assert.Equal($"capture '{empty}' holds no inference record (JSON null)", error.Message);
+    }
+
+    private async Task<int> ReadAllAsync(DateTimeOffset from, DateTimeOffset to)
+    {
+        var count = 0;
+        await foreach (var _ in Store.ReadAsync("credit-risk", from, to))
+        {
+            count++;
+        }
+
+        return count;
+    }
+
+    [Fact]
     public async Task CaptureAsync_UsesHourPartitionedName()
     {
         var at = new DateTimeOffset(2026, 1, 2, 3, 4, 5, 678, TimeSpan.FromHours(2));

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using MLOps.Cli;
@@ -11,9 +12,11 @@ using MLOps.Core.Samples;
 using MLOps.Infrastructure.Storage;
 using MLOps.Integration.Tests.Fixtures;
 using MLOps.Integration.Tests.Support;
+using MLOps.Lifecycle.Activities;
 using MLOps.Lifecycle.Contracts;
 using MLOps.Lifecycle.Services;
 using MLOps.Local;
+using MLOps.Local.Durable;
 
 namespace MLOps.Integration.Tests.Monitoring;
 
@@ -164,7 +167,7 @@ public sealed class DriftAuditStartTests(AzuriteFixture azurite) : IAsyncLifetim
         // The reference profile is gone (the JSON and its binary form): the audit fails on bad data (not retried).
         await DeleteReferenceAsync(referenceUri);
         var failed = await service.StartAsync(counting, Model, windowEnd, "schedule");
-        var error = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => DriftAuditService.WaitAsync(Host.Client, failed, TimeSpan.FromMinutes(2)));
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => DriftAuditService.WaitAsync(Host.Client, failed, TimeSpan.FromMinutes(2)));
         Assert.Contains("reference profile", error.Message, StringComparison.Ordinal);
         var status = await service.GetStatusAsync(Host.Client, Model, failed);
         Assert.Equal(DriftAuditStatus.Failed, status!.Status);
@@ -189,6 +192,45 @@ public sealed class DriftAuditStartTests(AzuriteFixture azurite) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task StartAsync_TerminatedAuditWindow_RunsAgainAsR1UnderTheSameAuditId()
+    {
+        await ArrangeAsync();
+        var service = Service(Defaults);
+        var counting = new CountingDurableClient(Host.Client);
+        var windowEnd = DateTimeOffset.UtcNow;
+
+        // The first attempt is terminated as soon as it is scheduled: the engine ends it before its three steps ran.
+        var first = await service.StartAsync(counting, Model, windowEnd, "schedule");
+        var before = await Host.Client.GetInstanceAsync(first);
+        Assert.True(before is { RuntimeStatus: OrchestrationRuntimeStatus.Pending or OrchestrationRuntimeStatus.Running },
+            $"the audit was {before?.RuntimeStatus} before it could be terminated");
+        await Host.Client.TerminateInstanceAsync(first, "stopped by an operator");
+        var terminated = await Host.Client.WaitForCompletionAsync(first, TimeSpan.FromMinutes(2));
+        Assert.Equal(OrchestrationRuntimeStatus.Terminated, terminated.RuntimeStatus);
+        Assert.Equal(0, await _local.History.AttemptsAsync(first, nameof(AnalyzeDriftActivity)));
+        Assert.Empty(await Get<IMonitoringStore>().ListAuditsAsync(Model));
+        var status = await service.GetStatusAsync(Host.Client, Model, first);
+        Assert.Equal(DriftAuditStatus.Terminated, status!.Status);
+
+        // The next start of the window runs it again as attempt 1, under the same audit id, and it completes.
+        var rerun = await service.StartAsync(counting, Model, windowEnd, "schedule");
+        Assert.Equal(first + "-r1", rerun);
+        var result = await DriftAuditService.WaitAsync(Host.Client, rerun, TimeSpan.FromMinutes(2));
+        Assert.Equal(DriftAuditService.AuditIdFor(Model, windowEnd), result.AuditId);
+        Assert.Equal(300, result.CurrentRows);
+        var stored = Assert.Single(await Get<IMonitoringStore>().ListAuditsAsync(Model));
+        Assert.Equal(result.AuditId, stored.AuditId);
+        var claim = await Get<IMonitoringStore>().GetAuditClaimAsync(Model, windowEnd);
+        Assert.Equal(1, claim!.Attempt);
+        Assert.Equal(rerun, claim.InstanceId);
+
+        // The terminated attempt keeps its history; the completed window schedules nothing more.
+        Assert.Equal(OrchestrationRuntimeStatus.Terminated, (await Host.Client.GetInstanceAsync(first))!.RuntimeStatus);
+        Assert.Equal(rerun, await service.StartAsync(counting, Model, windowEnd, "schedule"));
+        Assert.Equal([first, rerun], counting.Scheduled);
+    }
+
+    [Fact]
     public async Task StartAsync_WindowThatKeepsFailing_StopsAfterMaxAttempts()
     {
         var referenceUri = await ArrangeAsync();
@@ -198,10 +240,10 @@ public sealed class DriftAuditStartTests(AzuriteFixture azurite) : IAsyncLifetim
         await DeleteReferenceAsync(referenceUri);
 
         var first = await service.StartAsync(counting, Model, windowEnd, "schedule");
-        await Assert.ThrowsAnyAsync<InvalidOperationException>(() => DriftAuditService.WaitAsync(Host.Client, first, TimeSpan.FromMinutes(2)));
+        await Assert.ThrowsAsync<InvalidDataException>(() => DriftAuditService.WaitAsync(Host.Client, first, TimeSpan.FromMinutes(2)));
         var second = await service.StartAsync(counting, Model, windowEnd, "schedule");
         Assert.Equal(DriftAuditService.InstanceIdFor(Model, windowEnd, 1), second);
-        await Assert.ThrowsAnyAsync<InvalidOperationException>(() => DriftAuditService.WaitAsync(Host.Client, second, TimeSpan.FromMinutes(2)));
+        await Assert.ThrowsAsync<InvalidDataException>(() => DriftAuditService.WaitAsync(Host.Client, second, TimeSpan.FromMinutes(2)));
 
         // Two failed attempts are the most allowed: the next fires answer with the last one and schedule nothing.
         Assert.Equal(second, await service.StartAsync(counting, Model, windowEnd, "schedule"));

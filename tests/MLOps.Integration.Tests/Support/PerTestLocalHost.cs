@@ -15,6 +15,9 @@ public sealed class PerTestLocalHost(string connectionString) : IAsyncDisposable
 
     public T Get<T>() where T : notnull => Host.Services.GetRequiredService<T>();
 
+    /// <summary>The engine's history of one instance on this host's task hub (attempts of its activities).</summary>
+    public DurableHistory History => new(connectionString, _options?.TaskHub ?? throw new InvalidOperationException("the host has not started"));
+
     public async Task StartAsync()
     {
         _options = TestHosts.Options(connectionString) with { RunBackgroundServices = false };

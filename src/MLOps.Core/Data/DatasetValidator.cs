@@ -1045,7 +1045,8 @@ public static partial class DatasetValidator
         private TaskCompletionSource? _freeWaiter;
         /// <summary>Checked batches waiting for their turn to merge, by sequence number modulo the capacity.</summary>
         private readonly RowBatch?[] _checked;
-        private readonly Lock _mergeLock = new();
+        /// <summary>1 while a thread merges (<see cref="Merge"/>).</summary>
+        private int _merging;
         private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private long _nextSequence;
         private long _nextMerge;
@@ -1234,13 +1235,15 @@ public static partial class DatasetValidator
             }
         }
 
-        /// <summary>Merges every checked batch whose turn has come, in sequence.</summary>
+        /// <summary>Leaves a checked batch for the merge and merges every batch whose turn has come, in sequence, unless
+        /// another thread is merging: then that thread merges this batch too, and this one goes back to checking
+        /// instead of waiting for it.</summary>
         private void Merge(RowBatch batch)
         {
-            lock (_mergeLock)
+            Volatile.Write(ref _checked[batch.Sequence % _capacity], batch);
+            while (Interlocked.CompareExchange(ref _merging, 1, 0) == 0)
             {
-                _checked[batch.Sequence % _capacity] = batch;
-                while (_checked[_nextMerge % _capacity] is { } next && next.Sequence == _nextMerge)
+                while (Volatile.Read(ref _checked[_nextMerge % _capacity]) is { } next && next.Sequence == _nextMerge)
                 {
                     _checked[_nextMerge % _capacity] = null;
                     _nextMerge++;
@@ -1257,6 +1260,13 @@ public static partial class DatasetValidator
                     }
                     next.Clear();
                     Free(next);
+                }
+                // Both sides fence (the exchange here, the compare-exchange of a thread that found this one merging
+                // after leaving its batch): either that thread takes the merge over, or its batch is seen here.
+                Interlocked.Exchange(ref _merging, 0);
+                if (Volatile.Read(ref _checked[_nextMerge % _capacity]) is not { } ready || ready.Sequence != _nextMerge)
+                {
+                    return;
                 }
             }
         }

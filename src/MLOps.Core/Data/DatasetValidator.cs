@@ -26,7 +26,7 @@ public static partial class DatasetValidator
         ArgumentNullException.ThrowIfNull(csv);
         ArgumentNullException.ThrowIfNull(contract);
         options ??= new ValidationOptions();
-        using var hashing = new HashingReadStream(csv, Math.Max(options.MaxRowBytes, 1024), hashInBackground: true);
+        using var hashing = new HashingReadStream(csv, Math.Max(options.MaxRowBytes, 1024), hashInBackground: !options.HashOnReadingThread);
         long expectedBytes = 0;
         try
         {
@@ -241,6 +241,9 @@ public static partial class DatasetValidator
         /// <summary>Positions in <see cref="_mapped"/> of the columns the merge reads text for: unique columns
         /// (checked there, in row order) and columns counting distinct values.</summary>
         private int[] _mergeTextColumns = [];
+        /// <summary>Positions in <see cref="_mapped"/> of the columns a batch chains into the duplicate-row hash (all but
+        /// unique columns), in file order.</summary>
+        private int[] _batchCompared = [];
         /// <summary>For each field of the header: its place in <see cref="_mapped"/>, or −1.</summary>
         private int[] _slotOfPosition = [];
         /// <summary>The header position of the last mapped column (cells of a row are located up to it).</summary>
@@ -342,56 +345,144 @@ public static partial class DatasetValidator
         }
 
         /// <summary>Checks a batch's rows: every column except unique ones, on the batch's own copies of the columns
-        /// (any thread may do it). Number cells take <see cref="FastDouble.TryParsePadded"/>; an exact value within the
-        /// bounds is counted here without further calls. Each row's duplicate-row hash is chained here.</summary>
+        /// (any thread may do it). Column by column: each column's loop keeps its state in locals, and a Number cell
+        /// takes <see cref="FastDouble.TryParsePadded"/>; a value within the bounds and the batch's extremes is counted
+        /// there without further calls. Each cell's duplicate-row key is kept, and each row's hash chained at the end,
+        /// in column order.</summary>
         public void CheckBatch(RowBatch batch)
         {
             var columns = batch.Columns;
-            var slots = _valueSlots;
             var width = columns.Length;
+            var rows = batch.Rows;
+            var slotOf = _slotOfPosition;
+            var lastPosition = _lastMappedPosition;
+            for (var r = 0; r < rows; r++)
+            {
+                batch.LocateCells(r, slotOf, lastPosition);
+            }
+            for (var j = 0; j < width; j++)
+            {
+                if (columns[j] is not { } column)
+                {
+                    continue;
+                }
+                if (column.IsNumber)
+                {
+                    CheckNumbers(batch, column, j);
+                }
+                else
+                {
+                    CheckOthers(batch, column, j);
+                }
+            }
+            if (_duplicates is null)
+            {
+                return;
+            }
+            var keys = batch.Keys;
+            var hashes = batch.Hashes;
+            var compared = _batchCompared;
+            for (var r = 0; r < rows; r++)
+            {
+                var hash = DuplicateRowTracker.Start;
+                var cell = r * width;
+                foreach (var j in compared)
+                {
+                    hash = DuplicateRowTracker.Mix(hash, keys[cell + j]);
+                }
+                hashes[r] = hash;
+            }
+        }
+
+        /// <summary>The cells of Number column <paramref name="j"/> of a batch.</summary>
+        private void CheckNumbers(RowBatch batch, ColumnState column, int j)
+        {
+            var width = batch.Columns.Length;
             var valueColumns = _valueColumns;
+            var slot = _valueSlots[j];
             var text = batch.Text;
             var starts = batch.Starts;
             var ends = batch.Ends;
             var values = batch.Values;
-            var hashes = batch.Hashes;
-            var hashing = _duplicates is not null;
-            var slotOf = _slotOfPosition;
-            var lastPosition = _lastMappedPosition;
-            var cell = 0;
-            for (var r = 0; r < batch.Rows; r++)
+            var keys = batch.Keys;
+            var rowNumbers = batch.RowNumbers;
+            var rows = batch.Rows;
+            double min = column.Min, max = column.Max, minBound = column.MinBound, maxBound = column.MaxBound;
+            var count = column.NumericCount;
+            for (var r = 0; r < rows; r++)
             {
-                batch.LocateCells(r, slotOf, lastPosition);
-                var rowNumber = batch.RowNumbers[r];
-                var hash = DuplicateRowTracker.Start;
-                for (var j = 0; j < width; j++, cell++)
+                var cell = (r * width) + j;
+                var start = starts[cell];
+                var length = ends[cell] - start;
+                if (FastDouble.TryParsePadded(text, start, length, out var number, out var exact))
                 {
-                    var start = starts[cell];
-                    var end = ends[cell];
-                    if (columns[j] is not { } column)
+                    var tolerance = Math.Abs(number) * FastDouble.InexactRelativeError;
+                    var low = number - tolerance;
+                    var high = number + tolerance;
+                    if (low > min && high < max && low >= minBound && high <= maxBound)
                     {
+                        count++;
+                        keys[cell] = DuplicateRowTracker.NumberKey(number);
+                        values[(r * valueColumns) + slot] = number;
                         continue;
                     }
-                    var slot = slots[j];
-                    if (column.IsNumber)
+                }
+                column.NumericCount = count;
+                values[(r * valueColumns) + slot] = BatchNumber(column, text, start, length, rowNumbers[r]);
+                keys[cell] = column.Key;
+                count = column.NumericCount;
+                min = column.Min;
+                max = column.Max;
+            }
+            column.NumericCount = count;
+        }
+
+        /// <summary>The cells of a batch's column <paramref name="j"/> that is not a Number column: categories and
+        /// booleans take a short path, the rest <see cref="CheckCell"/>.</summary>
+        private void CheckOthers(RowBatch batch, ColumnState column, int j)
+        {
+            var width = batch.Columns.Length;
+            var valueColumns = _valueColumns;
+            var slot = _valueSlots[j];
+            var text = batch.Text;
+            var starts = batch.Starts;
+            var ends = batch.Ends;
+            var values = batch.Values;
+            var keys = batch.Keys;
+            var rowNumbers = batch.RowNumbers;
+            var rows = batch.Rows;
+            var type = column.Spec.Type;
+            var listed = type == ColumnType.Category && column.Categories is not null;
+            for (var r = 0; r < rows; r++)
+            {
+                var cell = (r * width) + j;
+                var value = text.AsSpan(starts[cell], ends[cell] - starts[cell]).Trim();
+                if (listed && column.TryGetCategory(value, out var index))
+                {
+                    keys[cell] = (ulong)index;
+                    column.CategorySeen[index] = true;
+                    continue;
+                }
+                if (type == ColumnType.Boolean && ParseBoolean(value) is { } flag)
+                {
+                    keys[cell] = flag ? 1UL : 0UL;
+                    if (flag)
                     {
-                        values[(r * valueColumns) + slot] = BatchNumber(column, text, start, end - start, rowNumber);
+                        column.SawTrue = true;
                     }
                     else
                     {
-                        var counted = column.NumericCount;
-                        CheckCell(column, text.AsSpan(start, end - start).Trim(), rowNumber);
-                        if (slot >= 0)
-                        {
-                            values[(r * valueColumns) + slot] = column.NumericCount != counted ? column.Last : double.NaN;
-                        }
+                        column.SawFalse = true;
                     }
-                    if (hashing)
-                    {
-                        hash = DuplicateRowTracker.Mix(hash, column.Key);
-                    }
+                    continue;
                 }
-                hashes[r] = hash;
+                var counted = column.NumericCount;
+                CheckCell(column, value, rowNumbers[r]);
+                if (slot >= 0)
+                {
+                    values[(r * valueColumns) + slot] = column.NumericCount != counted ? column.Last : double.NaN;
+                }
+                keys[cell] = column.Key;
             }
         }
 
@@ -399,7 +490,6 @@ public static partial class DatasetValidator
         /// <remarks>Whether the fast parser's value is exact or not (that varies from cell to cell, so a branch on it
         /// mispredicts often), a value whose error interval lies inside both the bounds and the batch's minimum and
         /// maximum so far is counted at once; anything else (a new extreme, a value near a bound) takes the exact path.</remarks>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private double BatchNumber(ColumnState column, char[] text, int start, int length, long rowNumber)
         {
             if (FastDouble.TryParsePadded(text, start, length, out var number, out var exact))
@@ -495,7 +585,7 @@ public static partial class DatasetValidator
                         _issueCount += count;
                         _ruleCounts[rule] = _ruleCounts.GetValueOrDefault(rule) + count;
                     }
-                    foreach (var (row, position, issue) in batch.Issues)
+                    foreach (var (row, position, issue) in batch.IssuesInFileOrder())
                     {
                         var key = SortKey(row, position);
                         if (WouldKeep(key))
@@ -592,6 +682,7 @@ public static partial class DatasetValidator
                 _slotOfPosition[_mapped[j].Position] = j;
             }
             _lastMappedPosition = _mapped.Length > 0 ? _mapped[^1].Position : 0;
+            _batchCompared = Enumerable.Range(0, _mapped.Length).Where(j => _mapped[j].Seen is null).ToArray();
             var threads = _options.CheckThreads ?? (Environment.ProcessorCount > 1 ? Math.Min(Environment.ProcessorCount, 4) : 0);
             _batches = new RowPipeline(this, Math.Max(threads, 0), () => new RowBatch(_mapped, _valueColumns, Math.Max(_options.RowsPerBatch, 1), _options.MaxIssues));
             return true;
@@ -828,7 +919,7 @@ public static partial class DatasetValidator
             if (column.Batch is { } batch)
             {
                 // A batch's copy: kept with the batch until it is merged (in file order).
-                if (batch.CountIssue(rule))
+                if (batch.CountIssue(rule, row, column.Position))
                 {
                     batch.KeepIssue(row, column.Position, new ValidationIssue(row, column.Spec.Name, rule, Clip(value), $"{_file} row {row}, column '{column.Spec.Name}': {message}"));
                 }
@@ -1311,6 +1402,8 @@ public static partial class DatasetValidator
         private readonly List<(long Row, int Position, ValidationIssue Issue)> _issues = [];
         private readonly Dictionary<string, long> _ruleCounts = new(StringComparer.Ordinal);
         private int _length;
+        /// <summary>Index in <see cref="_issues"/> of the last kept issue in file order.</summary>
+        private int _largest;
 
         public RowBatch(ColumnState[] mapped, int valueColumns, int rows, int maxIssues)
         {
@@ -1325,11 +1418,12 @@ public static partial class DatasetValidator
             RowStarts = buffers.RowStarts;
             RowLengths = buffers.RowLengths;
             Hashes = buffers.Hashes;
+            Keys = buffers.Keys;
             Values = buffers.Values;
         }
 
         /// <summary>Hands the batch's arrays on to a later validation's batches; the batch must not be used after.</summary>
-        public void ReleaseBuffers() => new BatchBuffers(Text, Starts, Ends, RowNumbers, RowStarts, RowLengths, Hashes, Values).Give();
+        public void ReleaseBuffers() => new BatchBuffers(Text, Starts, Ends, RowNumbers, RowStarts, RowLengths, Hashes, Keys, Values).Give();
 
         /// <summary>This batch's copy of each mapped column; null for unique columns (checked when merged).</summary>
         public ColumnState?[] Columns { get; }
@@ -1344,13 +1438,14 @@ public static partial class DatasetValidator
         /// <summary>The length of each row copied whole; −1 for a row copied cell by cell (its cells already placed).</summary>
         public int[] RowLengths { get; }
         public ulong[] Hashes { get; }
+        /// <summary>The duplicate-row key of each cell (row by row, column by column).</summary>
+        public ulong[] Keys { get; }
         /// <summary>The number counted from each row's Number and Integer cells, NaN where none was.</summary>
         public double[] Values { get; }
         public int Rows { get; private set; }
         public long Sequence { get; set; }
         public bool Full => Rows == _capacity || _length >= MaxChars;
         public long IssueCount { get; private set; }
-        public IReadOnlyList<(long Row, int Position, ValidationIssue Issue)> Issues => _issues;
         public IReadOnlyDictionary<string, long> RuleCounts => _ruleCounts;
 
         public void Add(SepReader.Row row, ColumnState[] mapped, long rowNumber)
@@ -1449,16 +1544,42 @@ public static partial class DatasetValidator
 
         public ReadOnlySpan<char> Cell(int cell) => Text.AsSpan(Starts[cell], Ends[cell] - Starts[cell]);
 
-        /// <summary>Counts an issue; true when it is among the batch's first (the only ones that can be reported:
-        /// they come in file order within a batch).</summary>
-        public bool CountIssue(string rule)
+        /// <summary>Counts an issue; true when it is among the batch's first in file order so far (the only ones that can
+        /// be reported). Columns are checked one after the other, so a later issue may come before a kept one.</summary>
+        public bool CountIssue(string rule, long row, int position)
         {
             IssueCount++;
             _ruleCounts[rule] = _ruleCounts.GetValueOrDefault(rule) + 1;
-            return _issues.Count < _maxIssues;
+            return _issues.Count < _maxIssues || (_issues.Count > 0 && (row, position).CompareTo((_issues[_largest].Row, _issues[_largest].Position)) < 0);
         }
 
-        public void KeepIssue(long row, int position, ValidationIssue issue) => _issues.Add((row, position, issue));
+        /// <summary>Keeps an issue <see cref="CountIssue"/> accepted, in place of the batch's last one in file order
+        /// when the batch keeps enough.</summary>
+        public void KeepIssue(long row, int position, ValidationIssue issue)
+        {
+            if (_issues.Count < _maxIssues)
+            {
+                _issues.Add((row, position, issue));
+                if (_issues.Count == 1 || (row, position).CompareTo((_issues[_largest].Row, _issues[_largest].Position)) >= 0)
+                {
+                    _largest = _issues.Count - 1;
+                }
+                return;
+            }
+            _issues[_largest] = (row, position, issue);
+            _largest = 0;
+            for (var i = 1; i < _issues.Count; i++)
+            {
+                if ((_issues[i].Row, _issues[i].Position).CompareTo((_issues[_largest].Row, _issues[_largest].Position)) >= 0)
+                {
+                    _largest = i;
+                }
+            }
+        }
+
+        /// <summary>The kept issues in file order (by row, then column; found order among equals).</summary>
+        public IEnumerable<(long Row, int Position, ValidationIssue Issue)> IssuesInFileOrder() =>
+            _issues.Select((issue, index) => (issue, index)).OrderBy(p => (p.issue.Row, p.issue.Position, p.index)).Select(p => p.issue);
 
         public void Clear()
         {
@@ -1466,6 +1587,7 @@ public static partial class DatasetValidator
             _length = 0;
             IssueCount = 0;
             _issues.Clear();
+            _largest = 0;
             _ruleCounts.Clear();
             foreach (var column in Columns)
             {
@@ -1482,7 +1604,7 @@ public static partial class DatasetValidator
     /// <summary>The arrays of a <see cref="RowBatch"/>. A finished validation leaves them (weakly held: the collector may
     /// take them back) to the next validation's batches of the same shape, which would otherwise first-touch megabytes
     /// of fresh memory every time.</summary>
-    private sealed class BatchBuffers(char[] text, int[] starts, int[] ends, long[] rowNumbers, int[] rowStarts, int[] rowLengths, ulong[] hashes, double[] values)
+    private sealed class BatchBuffers(char[] text, int[] starts, int[] ends, long[] rowNumbers, int[] rowStarts, int[] rowLengths, ulong[] hashes, ulong[] keys, double[] values)
     {
         /// <summary>At most as many as the batches of one validation on four checking threads.</summary>
         private const int MaxSpares = 10;
@@ -1496,6 +1618,7 @@ public static partial class DatasetValidator
         public int[] RowStarts { get; } = rowStarts;
         public int[] RowLengths { get; } = rowLengths;
         public ulong[] Hashes { get; } = hashes;
+        public ulong[] Keys { get; } = keys;
         public double[] Values { get; } = values;
 
         /// <summary>A spare of this shape, or new arrays.</summary>
@@ -1517,7 +1640,7 @@ public static partial class DatasetValidator
                     }
                 }
             }
-            return new BatchBuffers(new char[textLength], new int[rows * width], new int[rows * width], new long[rows], new int[rows], new int[rows], new ulong[rows], new double[rows * valueColumns]);
+            return new BatchBuffers(new char[textLength], new int[rows * width], new int[rows * width], new long[rows], new int[rows], new int[rows], new ulong[rows], new ulong[rows * width], new double[rows * valueColumns]);
         }
 
         /// <summary>Leaves these arrays to a later batch.</summary>

@@ -356,46 +356,54 @@ public static partial class DatasetValidator
             var rows = batch.Rows;
             var slotOf = _slotOfPosition;
             var lastPosition = _lastMappedPosition;
-            for (var r = 0; r < rows; r++)
-            {
-                batch.LocateCells(r, slotOf, lastPosition);
-            }
-            for (var j = 0; j < width; j++)
-            {
-                if (columns[j] is not { } column)
-                {
-                    continue;
-                }
-                if (column.IsNumber)
-                {
-                    CheckNumbers(batch, column, j);
-                }
-                else
-                {
-                    CheckOthers(batch, column, j);
-                }
-            }
-            if (_duplicates is null)
-            {
-                return;
-            }
             var keys = batch.Keys;
             var hashes = batch.Hashes;
             var compared = _batchCompared;
-            for (var r = 0; r < rows; r++)
+            // Blocks of rows small enough that their text stays in the core's cache while each column goes over them.
+            for (var from = 0; from < rows; from += RowsPerBlock)
             {
-                var hash = DuplicateRowTracker.Start;
-                var cell = r * width;
-                foreach (var j in compared)
+                var to = Math.Min(rows, from + RowsPerBlock);
+                for (var r = from; r < to; r++)
                 {
-                    hash = DuplicateRowTracker.Mix(hash, keys[cell + j]);
+                    batch.LocateCells(r, slotOf, lastPosition);
                 }
-                hashes[r] = hash;
+                for (var j = 0; j < width; j++)
+                {
+                    if (columns[j] is not { } column)
+                    {
+                        continue;
+                    }
+                    if (column.IsNumber)
+                    {
+                        CheckNumbers(batch, column, j, from, to);
+                    }
+                    else
+                    {
+                        CheckOthers(batch, column, j, from, to);
+                    }
+                }
+                if (_duplicates is null)
+                {
+                    continue;
+                }
+                for (var r = from; r < to; r++)
+                {
+                    var hash = DuplicateRowTracker.Start;
+                    var cell = r * width;
+                    foreach (var j in compared)
+                    {
+                        hash = DuplicateRowTracker.Mix(hash, keys[cell + j]);
+                    }
+                    hashes[r] = hash;
+                }
             }
         }
 
+        /// <summary>Rows checked column by column at a time (their text is about 100 KB for 200-character rows).</summary>
+        private const int RowsPerBlock = 256;
+
         /// <summary>The cells of Number column <paramref name="j"/> of a batch.</summary>
-        private void CheckNumbers(RowBatch batch, ColumnState column, int j)
+        private void CheckNumbers(RowBatch batch, ColumnState column, int j, int from, int to)
         {
             var width = batch.Columns.Length;
             var valueColumns = _valueColumns;
@@ -406,26 +414,32 @@ public static partial class DatasetValidator
             var values = batch.Values;
             var keys = batch.Keys;
             var rowNumbers = batch.RowNumbers;
-            var rows = batch.Rows;
             double min = column.Min, max = column.Max, minBound = column.MinBound, maxBound = column.MaxBound;
             var count = column.NumericCount;
-            for (var r = 0; r < rows; r++)
+            for (var r = from; r < to; r++)
             {
                 var cell = (r * width) + j;
                 var start = starts[cell];
                 var length = ends[cell] - start;
-                if (FastDouble.TryParsePadded(text, start, length, out var number, out var exact))
+                // NaN (the fast window did not take the cell) fails every comparison below: the exact path decides.
+                double number;
+                if (FastDouble.Wide)
                 {
-                    var tolerance = Math.Abs(number) * FastDouble.InexactRelativeError;
-                    var low = number - tolerance;
-                    var high = number + tolerance;
-                    if (low > min && high < max && low >= minBound && high <= maxBound)
-                    {
-                        count++;
-                        keys[cell] = DuplicateRowTracker.NumberKey(number);
-                        values[(r * valueColumns) + slot] = number;
-                        continue;
-                    }
+                    number = FastDouble.WideOrNaN(text, start, length);
+                }
+                else if (!FastDouble.TryParsePadded(text, start, length, out number, out _))
+                {
+                    number = double.NaN;
+                }
+                var tolerance = Math.Abs(number) * FastDouble.InexactRelativeError;
+                var low = number - tolerance;
+                var high = number + tolerance;
+                if (low > min && high < max && low >= minBound && high <= maxBound)
+                {
+                    count++;
+                    keys[cell] = DuplicateRowTracker.NumberKey(number);
+                    values[(r * valueColumns) + slot] = number;
+                    continue;
                 }
                 column.NumericCount = count;
                 values[(r * valueColumns) + slot] = BatchNumber(column, text, start, length, rowNumbers[r]);
@@ -439,7 +453,7 @@ public static partial class DatasetValidator
 
         /// <summary>The cells of a batch's column <paramref name="j"/> that is not a Number column: categories and
         /// booleans take a short path, the rest <see cref="CheckCell"/>.</summary>
-        private void CheckOthers(RowBatch batch, ColumnState column, int j)
+        private void CheckOthers(RowBatch batch, ColumnState column, int j, int from, int to)
         {
             var width = batch.Columns.Length;
             var valueColumns = _valueColumns;
@@ -450,10 +464,9 @@ public static partial class DatasetValidator
             var values = batch.Values;
             var keys = batch.Keys;
             var rowNumbers = batch.RowNumbers;
-            var rows = batch.Rows;
             var type = column.Spec.Type;
             var listed = type == ColumnType.Category && column.Categories is not null;
-            for (var r = 0; r < rows; r++)
+            for (var r = from; r < to; r++)
             {
                 var cell = (r * width) + j;
                 var value = text.AsSpan(starts[cell], ends[cell] - starts[cell]).Trim();

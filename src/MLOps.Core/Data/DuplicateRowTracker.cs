@@ -72,6 +72,7 @@ internal sealed class DuplicateRowTracker(int maxTracked, int maxExamples)
 
     /// <summary>Chains one cell's key into the row's hash: a 64×64→128-bit multiply of both (each masked by a
     /// secret), folded to 64 bits.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static ulong Mix(ulong hash, ulong key)
     {
         var high = Math.BigMul(key ^ Secret1, hash ^ Secret2, out var low);

@@ -147,12 +147,35 @@ internal static class FastDouble
             return length is > 0 and <= 64 && TryParse(buffer.AsSpan(start, length), out value, out exact);
         }
         ref char text = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(buffer), start);
-        if ((uint)(start + FastPathReach) <= (uint)buffer.Length
-            && (wide ? TryParseWideWindow(ref text, length, out value, out exact) : TryParseWindow(ref text, length, out value, out exact)) is { } parsed)
+        if ((uint)(start + FastPathReach) <= (uint)buffer.Length)
         {
-            return parsed;
+            if (wide)
+            {
+                (value, exact) = WideWindow(ref text, length);
+                if (!double.IsNaN(value))
+                {
+                    return true;
+                }
+            }
+            else if (TryParseWindow(ref text, length, out value, out exact) is { } parsed)
+            {
+                return parsed;
+            }
         }
         return TryParseChunked(ref text, length, out value, out exact);
+    }
+
+    /// <summary>The value <see cref="TryParsePadded"/> gives when the wide window takes the text, else NaN (then call
+    /// <see cref="TryParsePadded"/>): a value with no flags or out parameters, so that a caller's hot loop keeps it in a
+    /// register. Always NaN without the wide window.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double WideOrNaN(char[] buffer, int start, int length)
+    {
+        if (!Wide || length is 0 or > 64 || (uint)(start + FastPathReach) > (uint)buffer.Length)
+        {
+            return double.NaN;
+        }
+        return WideWindow(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(buffer), start), length).Value;
     }
 
     /// <summary>The chunked path of <see cref="TryParsePadded"/>.</summary>
@@ -207,21 +230,20 @@ internal static class FastDouble
     /// read: the sign and 32 (the wide window; the portable one reads 25).</summary>
     public const int FastPathReach = 33;
 
-    /// <summary>The wide fast path: as <see cref="TryParseWindow"/>, with one 32-character load. The digits are
+    /// <summary>The wide fast path: as <see cref="TryParseWindow"/>, with one 32-character load; NaN for text it does
+    /// not take (the chunked path then decides, as it does for the portable window's false and null). The digits are
     /// narrowed to bytes, moved right-aligned into 32 bytes with the point squeezed out (one VBMI byte permutation
     /// whose indexes are computed, not looked up), and combined by two multiply-adds into eight groups of four digits.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool? TryParseWideWindow(ref char text, int length, out double value, out bool exact)
+    private static (double Value, bool Exact) WideWindow(ref char text, int length)
     {
-        value = 0;
-        exact = false;
         char first = text;
         int negative = first == '-' ? 1 : 0;
         int sign = negative | (first == '+' ? 1 : 0);
         int rest = length - sign;
         if (rest > 24)
         {
-            return null;
+            return (double.NaN, false);
         }
         ref ushort chars = ref Unsafe.Add(ref Unsafe.As<char, ushort>(ref text), sign);
         var lanes = Vector512.LoadUnsafe(ref chars) - Vector512.Create((ushort)'0');
@@ -241,11 +263,11 @@ internal static class FastDouble
         }
         else
         {
-            return null;
+            return (double.NaN, false);
         }
         if (digits is 0 or > 19)
         {
-            return false;
+            return (double.NaN, false);
         }
         // Output byte k holds digit t = k − (32 − digits), which is character t, or t + 1 from the point on; none for t < 0.
         var bytes = Avx512BW.ConvertToVector256Byte(lanes);
@@ -265,9 +287,7 @@ internal static class FastDouble
         {
             v /= Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(PowersOfTen), fraction);
         }
-        exact = mantissa <= (1UL << 53);
-        value = BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(v) | ((long)negative << 63));
-        return true;
+        return (BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(v) | ((long)negative << 63)), mantissa <= (1UL << 53));
     }
 
     /// <summary>The fast path of <see cref="TryParsePadded"/>: null when the text is not <c>[+-]digits[.digits]</c> in

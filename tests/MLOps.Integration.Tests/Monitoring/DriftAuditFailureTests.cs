@@ -113,7 +113,10 @@ public sealed class DriftAuditFailureTests(AzuriteFixture azurite) : IAsyncLifet
     public async Task WaitAsync_MissingReferenceProfile_StopsAfterOneAnalyzeAttemptWithInvalidData()
     {
         var referenceUri = await ArrangeAsync();
-        await Get<StorageContext>().ResolveBlob(referenceUri).DeleteAsync();
+        // Both forms: the analysis reads the binary form when it is there.
+        var storage = Get<StorageContext>();
+        Assert.True(await storage.ResolveBlob(ReferenceProfiles.BinaryLocation(referenceUri)).DeleteIfExistsAsync());
+        await storage.ResolveBlob(referenceUri).DeleteAsync();
         var service = Get<DriftAuditService>();
 
         var instanceId = await service.StartAsync(Host.Client, Model, DateTimeOffset.UtcNow, "request");

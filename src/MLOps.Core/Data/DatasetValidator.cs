@@ -363,10 +363,7 @@ public static partial class DatasetValidator
             for (var from = 0; from < rows; from += RowsPerBlock)
             {
                 var to = Math.Min(rows, from + RowsPerBlock);
-                for (var r = from; r < to; r++)
-                {
-                    batch.LocateCells(r, slotOf, lastPosition);
-                }
+                batch.LocateCells(from, to, slotOf, lastPosition);
                 for (var j = 0; j < width; j++)
                 {
                     if (columns[j] is not { } column)
@@ -403,6 +400,8 @@ public static partial class DatasetValidator
         private const int RowsPerBlock = 256;
 
         /// <summary>The cells of Number column <paramref name="j"/> of a batch.</summary>
+        // Not inlined, here and below: each loop gets the registers to itself instead of spilling to the stack.
+        [MethodImpl(MethodImplOptions.NoInlining)]
         private void CheckNumbers(RowBatch batch, ColumnState column, int j, int from, int to)
         {
             var width = batch.Columns.Length;
@@ -453,6 +452,7 @@ public static partial class DatasetValidator
 
         /// <summary>The cells of a batch's column <paramref name="j"/> that is not a Number column: categories and
         /// booleans take a short path, the rest <see cref="CheckCell"/>.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
         private void CheckOthers(RowBatch batch, ColumnState column, int j, int from, int to)
         {
             var width = batch.Columns.Length;
@@ -1493,10 +1493,21 @@ public static partial class DatasetValidator
             Rows++;
         }
 
+        /// <summary>Places the cells of rows <paramref name="from"/> to <paramref name="to"/> (excluded) copied whole.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        public void LocateCells(int from, int to, int[] slotOf, int lastPosition)
+        {
+            for (var r = from; r < to; r++)
+            {
+                LocateRow(r, slotOf, lastPosition);
+            }
+        }
+
         /// <summary>Places the cells of row <paramref name="r"/> if it was copied whole: the fields between its commas,
         /// found 32 (or 16) characters at a time, up to the last one the contract maps (<paramref name="slotOf"/>: a field's
         /// place among the mapped cells, or −1).</summary>
-        public void LocateCells(int r, int[] slotOf, int lastPosition)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void LocateRow(int r, int[] slotOf, int lastPosition)
         {
             var length = RowLengths[r];
             if (length < 0)

@@ -221,6 +221,9 @@ internal static class FastDouble
         return true;
     }
 
+    /// <summary>10^0 to 10^22, then −10^0 to −10^22.</summary>
+    private static readonly double[] SignedPowersOfTen = [.. PowersOfTen, .. PowersOfTen.Select(p => -p)];
+
     private static readonly ulong[] IntegerPowersOfTen =
     [
         1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000,
@@ -282,12 +285,10 @@ internal static class FastDouble
         ulong g1 = quads.GetElement(1), g2 = quads.GetElement(2), g3 = quads.GetElement(3);
         ulong mantissa = (((((uint)g1 * 10_000UL) + (g1 >> 32)) * 100_000_000UL) + ((uint)g2 * 10_000UL) + (g2 >> 32)) * 100_000_000UL
             + ((uint)g3 * 10_000UL) + (g3 >> 32);
-        double v = mantissa;
-        if (fraction != 0)
-        {
-            v /= Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(PowersOfTen), fraction);
-        }
-        return (BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(v) | ((long)negative << 63)), mantissa <= (1UL << 53));
+        // One division by a signed power of ten (1 when there is no fraction) gives the value and its sign, −0 included,
+        // bit for bit as dividing and then negating, without moving the value out of the vector registers.
+        double v = mantissa / Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(SignedPowersOfTen), (negative * PowersOfTen.Length) + fraction);
+        return (v, mantissa <= (1UL << 53));
     }
 
     /// <summary>The fast path of <see cref="TryParsePadded"/>: null when the text is not <c>[+-]digits[.digits]</c> in

@@ -123,6 +123,7 @@ public static partial class DatasetValidator
         /// <summary>Allowed values in declaration order; a few are searched linearly (faster than hashing).</summary>
         public string[] CategoryValues { get; init; } = [];
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public bool TryGetCategory(ReadOnlySpan<char> value, out int index)
         {
             var values = CategoryValues;
@@ -1704,6 +1705,7 @@ public static partial class DatasetValidator
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool? ParseBoolean(ReadOnlySpan<char> v) => v.Length switch
     {
         1 when v[0] == '1' => true,

@@ -1,7 +1,6 @@
 using MLOps.Cli;
 using MLOps.Cli.Commands;
 using MLOps.Core.Drift;
-using MLOps.Core.Monitoring;
 using MLOps.Core.Ports;
 using MLOps.Core.Registry;
 using MLOps.Core.Samples;
@@ -46,27 +45,8 @@ public sealed class DriftAuditFailureTests(AzuriteFixture azurite) : IAsyncLifet
         var workflow = Host.Workflows.Single(w => w.Model == Model);
         var reference = ProfileBuilder.FromRows(CreditRiskData.FeatureRows(1000, seed: 1), workflow.Definition);
         var (version, profileUri) = await TestRegistry.PublishReferenceAsync(Host, workflow, reference, ReferencePath, "failure-tests");
-        await CaptureAsync(version.Version);
+        await TestRegistry.CaptureSampleTrafficAsync(Host, Model, version.Version, "f");
         return profileUri;
-    }
-
-    private async Task CaptureAsync(int version)
-    {
-        var at = DateTimeOffset.UtcNow.AddHours(-1);
-        var request = 0;
-        foreach (var chunk in CreditRiskData.FeatureRows(300, seed: 2).Chunk(100))
-        {
-            request++;
-            await Get<IInferenceStore>().CaptureAsync(new InferenceRecord
-            {
-                RequestId = $"f{request:D4}",
-                Model = Model,
-                Version = version,
-                Timestamp = at.AddMinutes(request),
-                Rows = chunk,
-                Predictions = [.. chunk.Select(_ => new Core.Training.Prediction(0.5, 0.5, null))],
-            });
-        }
     }
 
     [Fact]
@@ -113,10 +93,7 @@ public sealed class DriftAuditFailureTests(AzuriteFixture azurite) : IAsyncLifet
     public async Task WaitAsync_MissingReferenceProfile_StopsAfterOneAnalyzeAttemptWithInvalidData()
     {
         var referenceUri = await ArrangeAsync();
-        // Both forms: the analysis reads the binary form when it is there.
-        var storage = Get<StorageContext>();
-        Assert.True(await storage.ResolveBlob(ReferenceProfiles.BinaryLocation(referenceUri)).DeleteIfExistsAsync());
-        await storage.ResolveBlob(referenceUri).DeleteAsync();
+        await TestRegistry.DeleteReferenceAsync(Host, referenceUri);
         var service = Get<DriftAuditService>();
 
         var instanceId = await service.StartAsync(Host.Client, Model, DateTimeOffset.UtcNow, "request");
@@ -152,7 +129,7 @@ public sealed class DriftAuditFailureTests(AzuriteFixture azurite) : IAsyncLifet
 
         // Back before the retries run out: a later attempt plans and the audit completes.
         await captures.CreateIfNotExistsAsync();
-        await CaptureAsync(version);
+        await TestRegistry.CaptureSampleTrafficAsync(Host, Model, version, "f");
         var result = await DriftAuditService.WaitAsync(Host.Client, instanceId, Timeout);
 
         Assert.Equal(300, result.CurrentRows);

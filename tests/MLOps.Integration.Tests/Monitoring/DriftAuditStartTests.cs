@@ -9,7 +9,6 @@ using MLOps.Core.Drift;
 using MLOps.Core.Monitoring;
 using MLOps.Core.Ports;
 using MLOps.Core.Samples;
-using MLOps.Infrastructure.Storage;
 using MLOps.Integration.Tests.Fixtures;
 using MLOps.Integration.Tests.Support;
 using MLOps.Lifecycle.Activities;
@@ -49,21 +48,7 @@ public sealed class DriftAuditStartTests(AzuriteFixture azurite) : IAsyncLifetim
         var reference = ProfileBuilder.FromRows(CreditRiskData.FeatureRows(1000, seed: 1), workflow.Definition);
         var (version, profileUri) = await TestRegistry.PublishReferenceAsync(Host, workflow, reference, ReferencePath, "start-tests");
 
-        var at = DateTimeOffset.UtcNow.AddHours(-1);
-        var request = 0;
-        foreach (var chunk in CreditRiskData.FeatureRows(300, seed: 2).Chunk(100))
-        {
-            request++;
-            await Get<IInferenceStore>().CaptureAsync(new InferenceRecord
-            {
-                RequestId = $"s{request:D4}",
-                Model = Model,
-                Version = version.Version,
-                Timestamp = at.AddMinutes(request),
-                Rows = chunk,
-                Predictions = [.. chunk.Select(_ => new Core.Training.Prediction(0.5, 0.5, null))],
-            });
-        }
+        await TestRegistry.CaptureSampleTrafficAsync(Host, Model, version.Version, "s");
 
         return profileUri;
     }
@@ -147,14 +132,6 @@ public sealed class DriftAuditStartTests(AzuriteFixture azurite) : IAsyncLifetim
         Assert.Equal(next, claim.InstanceId);
     }
 
-    /// <summary>Deletes the reference profile: the JSON and the binary form stored beside it.</summary>
-    private async Task DeleteReferenceAsync(string referenceUri)
-    {
-        var storage = Get<StorageContext>();
-        Assert.True(await storage.ResolveBlob(ReferenceProfiles.BinaryLocation(referenceUri)).DeleteIfExistsAsync());
-        await storage.ResolveBlob(referenceUri).DeleteAsync();
-    }
-
     [Fact]
     public async Task StartAsync_FailedAuditWindow_RunsAgainAfterTheFixUnderTheSameAuditId()
     {
@@ -165,7 +142,7 @@ public sealed class DriftAuditStartTests(AzuriteFixture azurite) : IAsyncLifetim
         var windowEnd = DateTimeOffset.UtcNow;
 
         // The reference profile is gone (the JSON and its binary form): the audit fails on bad data (not retried).
-        await DeleteReferenceAsync(referenceUri);
+        await TestRegistry.DeleteReferenceAsync(Host, referenceUri);
         var failed = await service.StartAsync(counting, Model, windowEnd, "schedule");
         var error = await Assert.ThrowsAsync<InvalidDataException>(() => DriftAuditService.WaitAsync(Host.Client, failed, TimeSpan.FromMinutes(2)));
         Assert.Contains("reference profile", error.Message, StringComparison.Ordinal);
@@ -237,7 +214,7 @@ public sealed class DriftAuditStartTests(AzuriteFixture azurite) : IAsyncLifetim
         var service = Service(Defaults with { MaxAttempts = 2 });
         var counting = new CountingDurableClient(Host.Client);
         var windowEnd = DateTimeOffset.UtcNow;
-        await DeleteReferenceAsync(referenceUri);
+        await TestRegistry.DeleteReferenceAsync(Host, referenceUri);
 
         var first = await service.StartAsync(counting, Model, windowEnd, "schedule");
         await Assert.ThrowsAsync<InvalidDataException>(() => DriftAuditService.WaitAsync(Host.Client, first, TimeSpan.FromMinutes(2)));

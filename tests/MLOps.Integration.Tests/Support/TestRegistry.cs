@@ -1,7 +1,10 @@
 using Microsoft.Extensions.DependencyInjection;
 using MLOps.Core.Drift;
+using MLOps.Core.Monitoring;
 using MLOps.Core.Ports;
 using MLOps.Core.Registry;
+using MLOps.Core.Samples;
+using MLOps.Infrastructure.Storage;
 using MLOps.Lifecycle.Services;
 using MLOps.Local;
 
@@ -34,5 +37,36 @@ internal static class TestRegistry
         });
         await registry.SetAliasAsync(workflow.Model, Aliases.Production, version.Version, "test", runId, expectedETag: null, force: true);
         return (version, profile.Uri);
+    }
+
+    /// <summary>Captures 300 rows of the sample model's traffic for <paramref name="version"/> in the hour before now:
+    /// three requests of 100 rows (seed 2), ids <paramref name="requestPrefix"/>0001 to 0003.</summary>
+    public static async Task CaptureSampleTrafficAsync(LocalHost host, string model, int version, string requestPrefix)
+    {
+        var store = host.Services.GetRequiredService<IInferenceStore>();
+        var at = DateTimeOffset.UtcNow.AddHours(-1);
+        var request = 0;
+        foreach (var chunk in CreditRiskData.FeatureRows(300, seed: 2).Chunk(100))
+        {
+            request++;
+            await store.CaptureAsync(new InferenceRecord
+            {
+                RequestId = $"{requestPrefix}{request:D4}",
+                Model = model,
+                Version = version,
+                Timestamp = at.AddMinutes(request),
+                Rows = chunk,
+                Predictions = [.. chunk.Select(_ => new Core.Training.Prediction(0.5, 0.5, null))],
+            });
+        }
+    }
+
+    /// <summary>Deletes a stored reference profile: the JSON and its binary form beside it (the analysis reads the binary
+    /// form when it is there).</summary>
+    public static async Task DeleteReferenceAsync(LocalHost host, string referenceUri)
+    {
+        var storage = host.Services.GetRequiredService<StorageContext>();
+        Assert.True(await storage.ResolveBlob(ReferenceProfiles.BinaryLocation(referenceUri)).DeleteIfExistsAsync());
+        await storage.ResolveBlob(referenceUri).DeleteAsync();
     }
 }

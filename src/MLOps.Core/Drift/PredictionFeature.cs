@@ -1,4 +1,3 @@
-using System.Globalization;
 using MLOps.Core.Monitoring;
 using MLOps.Core.Training;
 using MLOps.Core.Workflows;
@@ -173,7 +172,8 @@ public static class PredictionFeature
             }
         }
 
-        /// <summary>Adds a number by its shortest round-trip text, so it is parsed exactly as a CSV cell holding it.</summary>
+        /// <summary>Adds a number exactly as a CSV cell holding its shortest round-trip text would be added (the text
+        /// is not made: it would parse back to the same value).</summary>
         public void AddNumber(double? value)
         {
             if (value is not { } v || !double.IsFinite(v))
@@ -182,13 +182,8 @@ public static class PredictionFeature
                 return;
             }
 
-            Span<char> text = stackalloc char[32];
-            if (!v.TryFormat(text, out var written, "R", CultureInfo.InvariantCulture))
-            {
-                throw new InvalidOperationException($"prediction value {v} could not be formatted");
-            }
-
-            AddText(text[..written]);
+            _rows++;
+            _accumulator.AddNumber(v);
         }
 
         /// <summary>Adds one cell of text (invariant culture; empty is a null).</summary>

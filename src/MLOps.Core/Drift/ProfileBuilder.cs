@@ -219,6 +219,23 @@ public static class ProfileBuilder
 
         public void AddNull() => _nulls++;
 
+        /// <summary>Adds a finite number as <see cref="Add"/> adds its shortest round-trip text: a numeric column takes the
+        /// value itself (the text would parse back to it), without formatting it; another column counts the text.</summary>
+        public void AddNumber(double value)
+        {
+            if (_numeric)
+            {
+                AddValue(value);
+                return;
+            }
+            Span<char> text = stackalloc char[32];
+            if (!value.TryFormat(text, out var written, "R", CultureInfo.InvariantCulture))
+            {
+                throw new InvalidOperationException($"value {value} could not be formatted");
+            }
+            Add(text[..written]);
+        }
+
         public void Add(ReadOnlySpan<char> text)
         {
             // Plain decimals (almost every numeric cell) take the fast parse when its result is the exact one.

@@ -36,6 +36,41 @@ public sealed class PredictionDriftTests : IDisposable
         static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
     }
 
+    /// <summary>A captured number is added without formatting it, and profiles exactly as the CSV cell holding its
+    /// round-trip text does: same sample (reservoir included, past its size), extremes, nulls; on a categorical
+    /// prediction feature the text is what is counted.</summary>
+    [Theory]
+    [InlineData(FeatureKind.Numeric)]
+    [InlineData(FeatureKind.Categorical)]
+    public void AddNumber_profiles_as_the_round_trip_text(FeatureKind kind)
+    {
+        var rng = new Random(11);
+        var direct = new PredictionFeature.Collector(kind, ModelTask.Binary, maxValues: 500, seed: 7);
+        var viaText = new PredictionFeature.Collector(kind, ModelTask.Binary, maxValues: 500, seed: 7);
+        double[] special = [0.0, -0.0, 1.0, 0.1, 1e-300, -1e300, double.Epsilon, 0.30000000000000004, double.NaN, double.PositiveInfinity];
+        for (var i = 0; i < 3000; i++)
+        {
+            double? value = i < special.Length ? special[i] : i % 97 == 0 ? null : rng.Next(3) switch
+            {
+                0 => rng.NextDouble(),
+                1 => Math.Round(rng.NextDouble(), 2),
+                _ => (rng.NextDouble() - 0.5) * Math.Pow(10, rng.Next(-20, 20)),
+            };
+            direct.AddNumber(value);
+            viaText.AddText(value is { } v && double.IsFinite(v) ? v.ToString("R", CultureInfo.InvariantCulture) : "");
+        }
+
+        var a = direct.ToProfile();
+        var b = viaText.ToProfile();
+        Assert.Equal(b.Rows, a.Rows);
+        Assert.Equal(b.Nulls, a.Nulls);
+        Assert.Equal(b.Values.Select(BitConverter.DoubleToInt64Bits), a.Values.Select(BitConverter.DoubleToInt64Bits));
+        Assert.Equal(b.Min, a.Min);
+        Assert.Equal(b.Max, a.Max);
+        Assert.Equal(b.Counts.OrderBy(c => c.Key, StringComparer.Ordinal), a.Counts.OrderBy(c => c.Key, StringComparer.Ordinal));
+        Assert.True(kind == FeatureKind.Numeric ? a.Values.Length == 500 : a.Counts.Count > 500, "the sample is full / the text is counted");
+    }
+
     [Fact]
     public void Monitor_PredictionDriftsAlone_ReportedFlaggedAndNotCounted()
     {

@@ -147,8 +147,4 @@ public sealed record ValidationOptions
 
     /// <summary>Rows in one batch handed to a checking thread (small in tests, to cross many batch boundaries).</summary>
     internal int RowsPerBatch { get; init; } = 4096;
-
-    /// <summary>For the benchmark only: the SHA-256 of a CSV is computed on its own thread (the default) or on the
-    /// reading thread.</summary>
-    internal bool HashOnReadingThread { get; init; }
 }

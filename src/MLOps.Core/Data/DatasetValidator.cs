@@ -26,7 +26,7 @@ public static partial class DatasetValidator
         ArgumentNullException.ThrowIfNull(csv);
         ArgumentNullException.ThrowIfNull(contract);
         options ??= new ValidationOptions();
-        using var hashing = new HashingReadStream(csv, Math.Max(options.MaxRowBytes, 1024), hashInBackground: !options.HashOnReadingThread);
+        using var hashing = new HashingReadStream(csv, Math.Max(options.MaxRowBytes, 1024), hashInBackground: true);
         long expectedBytes = 0;
         try
         {
